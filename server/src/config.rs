@@ -1,0 +1,150 @@
+//! Layered configuration: the embedded `config/default.toml`, an optional file, then
+//! environment variables `RECSYS__SECTION__KEY`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use recsys_plugin_api::Params;
+use serde::Deserialize;
+
+use crate::eval::Protocol;
+use crate::{Error, Result};
+
+/// The shipped defaults, every key documented.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Plugin loading.
+    pub plugins: PluginSettings,
+    /// Evaluation defaults.
+    pub evaluate: EvaluateSettings,
+}
+
+/// `[plugins]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSettings {
+    /// Directory scanned for plugin libraries; empty = the executable's directory.
+    pub dir: String,
+    /// Training parameters per plugin name.
+    #[serde(default)]
+    pub params: BTreeMap<String, Params>,
+}
+
+/// `[evaluate]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateSettings {
+    /// List length k.
+    pub k: usize,
+    /// Hold-out protocol name.
+    pub protocol: String,
+    /// random-holdout: share held out per user.
+    pub holdout_fraction: f64,
+    /// random-holdout: shuffle seed.
+    pub seed: u64,
+}
+
+impl Settings {
+    /// Defaults, then `file` (if any), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// As [`Settings::load`], with the environment given explicitly (for tests).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(Error::Config(format!("config file {} does not exist", path.display())));
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let env: config::Map<String, String> =
+            env.into_iter().filter(|(k, _)| k.starts_with("RECSYS__")).collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("RECSYS")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        settings.protocol()?;
+        Ok(settings)
+    }
+
+    /// The plugin directory, resolving the empty default to the executable's directory.
+    pub fn plugin_dir(&self) -> PathBuf {
+        if self.plugins.dir.is_empty() {
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| PathBuf::from("."))
+        } else {
+            PathBuf::from(&self.plugins.dir)
+        }
+    }
+
+    /// The configured evaluation protocol.
+    pub fn protocol(&self) -> Result<Protocol> {
+        Protocol::parse(&self.evaluate.protocol, self.evaluate.holdout_fraction, self.evaluate.seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn shipped_defaults_parse() {
+        let s = Settings::load_with_env(None, env(&[])).unwrap();
+        assert_eq!(s.evaluate.k, 10);
+        assert_eq!(s.protocol().unwrap(), Protocol::LeaveLastOut);
+        assert!(s.plugins.dir.is_empty() && s.plugins.params.is_empty());
+        assert!(s.plugin_dir().is_dir());
+    }
+
+    #[test]
+    fn file_then_environment_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("recsys.toml");
+        std::fs::write(
+            &file,
+            "[plugins]\ndir = \"/opt/p\"\n[plugins.params.cf]\nneighbours = 50\n[evaluate]\nk = 5\n",
+        )
+        .unwrap();
+        let s = Settings::load_with_env(Some(&file), env(&[("RECSYS__EVALUATE__K", "20")])).unwrap();
+        assert_eq!(s.plugin_dir(), PathBuf::from("/opt/p"));
+        assert_eq!(s.evaluate.k, 20);
+        assert_eq!(s.plugins.params["cf"].usize_or("neighbours", 0).unwrap(), 50);
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "[evaluate]\nkk = 5\n").unwrap();
+        let err = Settings::load_with_env(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("kk"), "{err}");
+        let err = Settings::load_with_env(None, env(&[("RECSYS__EVALUATE__PROTOCOL", "nope")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
+        assert!(Settings::load_with_env(Some(Path::new("/no/such.toml")), env(&[])).is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! Turning one line into a record, whatever its format.
+
+use std::borrow::Cow;
+
+use super::csv;
+use super::format::Format;
+use super::json::{self, ProductLine};
+use super::record::{Record, Review};
+
+/// The fields of an interaction, borrowed from the line where possible.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Rating<'a> {
+    pub(crate) user: Cow<'a, str>,
+    pub(crate) item: Cow<'a, str>,
+    pub(crate) rating: f32,
+    pub(crate) timestamp: i64,
+    /// Whether a documented repair was needed (a timestamp taken from
+    /// `reviewTime`, zeros restored to a mangled ASIN).
+    pub(crate) repaired: bool,
+}
+
+/// A line's outcome: `Ok(None)` for a line with nothing to read (blank, or a
+/// header), `Err` with the reason for a malformed one.
+pub(crate) type Parsed<T> = Result<Option<T>, String>;
+
+/// Whether a line holds nothing but whitespace.
+pub(crate) fn is_blank(line: &[u8]) -> bool {
+    line.trim_ascii().is_empty()
+}
+
+/// Parses an interaction line of an interaction format.
+///
+/// # Panics
+///
+/// If `format` is [`Format::MetadataJson`], which holds no interactions.
+pub(crate) fn rating(format: Format, line: &[u8]) -> Parsed<Rating<'_>> {
+    if is_blank(line) {
+        return Ok(None);
+    }
+    match format {
+        Format::ReviewsJson => json::parse_rating(line).map(Some),
+        Format::RatingsCsv => csv::parse_ratings_row(line).map(Some),
+        Format::KaggleCsv => csv::parse_kaggle_row(line),
+        Format::MetadataJson => panic!("metadata lines hold no interactions"),
+    }
+}
+
+/// Parses any line into a full record; the flag tells whether it was repaired.
+pub(crate) fn record(format: Format, line: &[u8]) -> Parsed<(Record, bool)> {
+    if is_blank(line) {
+        return Ok(None);
+    }
+    match format {
+        Format::ReviewsJson => {
+            json::parse_review(line).map(|(review, repaired)| Some((Record::Review(review), repaired)))
+        }
+        Format::MetadataJson => {
+            ProductLine::parse(line).map(|product| Some((Record::Product(product.product()), false)))
+        }
+        Format::RatingsCsv | Format::KaggleCsv => Ok(rating(format, line)?.map(|rating| {
+            let review = Review {
+                user: rating.user.into_owned(),
+                asin: rating.item.into_owned(),
+                rating: rating.rating,
+                timestamp: rating.timestamp,
+                verified: None,
+                votes: None,
+                helpful: None,
+                text: None,
+                summary: None,
+                reviewer_name: None,
+            };
+            (Record::Review(review), rating.repaired)
+        })),
+    }
+}

@@ -1,0 +1,158 @@
+use serde::{Deserialize, Serialize};
+
+/// Ranking metrics at k with binary relevance, averaged over evaluated users (coverage is over
+/// the catalogue). The formulas are in the README.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// hits / k.
+    pub precision: f64,
+    /// hits / |relevant|.
+    pub recall: f64,
+    /// 2PR / (P + R) per user, 0 without hits.
+    pub f1: f64,
+    /// DCG / IDCG with gains 1 / log2(rank + 1).
+    pub ndcg: f64,
+    /// Average precision at k, normalised by min(|relevant|, k).
+    pub map: f64,
+    /// 1 / rank of the first hit, 0 without hits.
+    pub mrr: f64,
+    /// 1 if any relevant item is in the top k.
+    pub hit_rate: f64,
+    /// Distinct items recommended to anyone / catalogue size.
+    pub coverage: f64,
+}
+
+/// Sums per-user metrics; [`MetricsAccumulator::finish`] averages them.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccumulator {
+    sum: Metrics,
+    users: usize,
+    recommended: Vec<bool>,
+}
+
+impl MetricsAccumulator {
+    /// An accumulator for a catalogue of `n_items`.
+    pub fn new(n_items: usize) -> Self {
+        MetricsAccumulator { sum: Metrics::default(), users: 0, recommended: vec![false; n_items] }
+    }
+
+    /// Adds one user's top-k list against their relevant items (sorted ascending).
+    pub fn add(&mut self, k: usize, ranked: &[u32], relevant: &[u32]) {
+        self.users += 1;
+        for &item in ranked {
+            if let Some(seen) = self.recommended.get_mut(item as usize) {
+                *seen = true;
+            }
+        }
+        if relevant.is_empty() || k == 0 {
+            return;
+        }
+        let (mut hits, mut dcg, mut ap, mut first_hit) = (0usize, 0.0, 0.0, None);
+        for (rank, item) in ranked.iter().take(k).enumerate() {
+            if relevant.binary_search(item).is_ok() {
+                hits += 1;
+                dcg += 1.0 / ((rank + 2) as f64).log2();
+                ap += hits as f64 / (rank + 1) as f64;
+                first_hit.get_or_insert(rank);
+            }
+        }
+        let ideal = relevant.len().min(k);
+        let idcg: f64 = (0..ideal).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
+        let precision = hits as f64 / k as f64;
+        let recall = hits as f64 / relevant.len() as f64;
+        let s = &mut self.sum;
+        s.precision += precision;
+        s.recall += recall;
+        if hits > 0 {
+            s.f1 += 2.0 * precision * recall / (precision + recall);
+        }
+        s.ndcg += dcg / idcg;
+        s.map += ap / ideal as f64;
+        s.mrr += first_hit.map_or(0.0, |r| 1.0 / (r + 1) as f64);
+        s.hit_rate += (hits > 0) as u8 as f64;
+    }
+
+    /// Merges another accumulator over the same catalogue (for parallel evaluation).
+    pub fn merge(mut self, other: MetricsAccumulator) -> Self {
+        let (a, b) = (&mut self.sum, other.sum);
+        a.precision += b.precision;
+        a.recall += b.recall;
+        a.f1 += b.f1;
+        a.ndcg += b.ndcg;
+        a.map += b.map;
+        a.mrr += b.mrr;
+        a.hit_rate += b.hit_rate;
+        self.users += other.users;
+        if self.recommended.len() < other.recommended.len() {
+            self.recommended.resize(other.recommended.len(), false);
+        }
+        for (a, b) in self.recommended.iter_mut().zip(other.recommended) {
+            *a |= b;
+        }
+        self
+    }
+
+    /// Users added so far.
+    pub fn users(&self) -> usize {
+        self.users
+    }
+
+    /// The averages.
+    pub fn finish(&self) -> Metrics {
+        let n = self.users.max(1) as f64;
+        let s = &self.sum;
+        let covered = self.recommended.iter().filter(|&&r| r).count();
+        Metrics {
+            precision: s.precision / n,
+            recall: s.recall / n,
+            f1: s.f1 / n,
+            ndcg: s.ndcg / n,
+            map: s.map / n,
+            mrr: s.mrr / n,
+            hit_rate: s.hit_rate / n,
+            coverage: covered as f64 / self.recommended.len().max(1) as f64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn single_relevant_item_at_rank_three() {
+        let mut acc = MetricsAccumulator::new(10);
+        acc.add(5, &[4, 1, 7, 2, 3], &[7]);
+        let m = acc.finish();
+        assert!(close(m.precision, 0.2));
+        assert!(close(m.recall, 1.0));
+        assert!(close(m.f1, 2.0 * 0.2 / 1.2));
+        assert!(close(m.ndcg, 1.0 / 4f64.log2()));
+        assert!(close(m.map, 1.0 / 3.0));
+        assert!(close(m.mrr, 1.0 / 3.0));
+        assert!(close(m.hit_rate, 1.0));
+        assert!(close(m.coverage, 0.5));
+    }
+
+    #[test]
+    fn several_relevant_items_and_averaging_over_users() {
+        let mut a = MetricsAccumulator::new(6);
+        // Relevant {0, 2, 5}; hits at ranks 1 and 3 of k = 3.
+        a.add(3, &[0, 1, 2], &[0, 2, 5]);
+        let mut b = MetricsAccumulator::new(6);
+        b.add(3, &[3, 4, 1], &[5]); // a miss
+        let m = a.merge(b).finish();
+        let idcg3 = 1.0 + 1.0 / 3f64.log2() + 0.5;
+        assert!(close(m.ndcg, (1.0 + 0.5) / idcg3 / 2.0));
+        assert!(close(m.precision, (2.0 / 3.0) / 2.0));
+        assert!(close(m.recall, (2.0 / 3.0) / 2.0));
+        assert!(close(m.map, ((1.0 + 2.0 / 3.0) / 3.0) / 2.0));
+        assert!(close(m.mrr, 0.5));
+        assert!(close(m.hit_rate, 0.5));
+        assert!(close(m.coverage, 5.0 / 6.0));
+    }
+}

@@ -1,0 +1,111 @@
+use std::fmt::Write;
+
+use recsys_plugin_api::Params;
+use serde::Serialize;
+
+use super::Metrics;
+
+/// One plugin's evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginResult {
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version.
+    pub version: String,
+    /// Training parameters used (only those set; the rest are the plugin's defaults).
+    pub params: Params,
+    /// Wall-clock training time.
+    pub fit_seconds: f64,
+    /// Wall-clock time to rank the catalogue for every test user.
+    pub eval_seconds: f64,
+    /// The metrics, when training and every recommendation succeeded.
+    pub metrics: Option<Metrics>,
+    /// Why there are no metrics.
+    pub error: Option<String>,
+}
+
+/// A whole evaluation run, as printed and as written with `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    /// Dataset name (file names).
+    pub dataset: String,
+    /// Hold-out protocol.
+    pub protocol: String,
+    /// List length.
+    pub k: usize,
+    /// Users with test items.
+    pub users_evaluated: usize,
+    /// Users in the dataset.
+    pub n_users: usize,
+    /// Items in the catalogue.
+    pub n_items: usize,
+    /// Training interactions.
+    pub train_interactions: usize,
+    /// One entry per plugin, in the order evaluated.
+    pub results: Vec<PluginResult>,
+}
+
+impl EvalReport {
+    /// A fixed-width table for terminals.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} | {} | k = {} | {} users x {} items | {} training interactions | {} test users",
+            self.dataset,
+            self.protocol,
+            self.k,
+            self.n_users,
+            self.n_items,
+            self.train_interactions,
+            self.users_evaluated
+        );
+        let k = self.k;
+        let _ = writeln!(
+            out,
+            "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "plugin",
+            "fit_s",
+            "eval_s",
+            format!("P@{k}"),
+            format!("R@{k}"),
+            format!("F1@{k}"),
+            format!("NDCG@{k}"),
+            format!("MAP@{k}"),
+            format!("MRR@{k}"),
+            format!("HR@{k}"),
+            "coverage"
+        );
+        for r in &self.results {
+            match (&r.metrics, &r.error) {
+                (Some(m), _) => {
+                    let _ = writeln!(
+                        out,
+                        "{:<14} {:>8.3} {:>8.3} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
+                        r.plugin,
+                        r.fit_seconds,
+                        r.eval_seconds,
+                        m.precision,
+                        m.recall,
+                        m.f1,
+                        m.ndcg,
+                        m.map,
+                        m.mrr,
+                        m.hit_rate,
+                        m.coverage
+                    );
+                }
+                (None, error) => {
+                    let why = error.as_deref().unwrap_or("no result");
+                    let _ = writeln!(out, "{:<14} FAILED: {why}", r.plugin);
+                }
+            }
+        }
+        out
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report always serializes")
+    }
+}

@@ -1,0 +1,131 @@
+//! Loading one plugin library through its entry symbol. The only `unsafe` of the host.
+#![allow(unsafe_code)]
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use libloading::Library;
+use recsys_plugin_api::ffi::PluginDeclaration;
+use recsys_plugin_api::host::{HandshakeError, Plugin};
+use recsys_plugin_api::{PluginInfo, ENTRY_SYMBOL};
+
+/// A plugin that passed the handshake, with the file it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedPlugin {
+    /// The checked plugin.
+    pub plugin: Plugin,
+    /// The library file, or `None` for a statically linked plugin.
+    pub path: Option<PathBuf>,
+}
+
+impl LoadedPlugin {
+    /// A plugin linked into this program.
+    pub fn from_static(decl: &'static PluginDeclaration) -> Result<Self, HandshakeError> {
+        Ok(LoadedPlugin { plugin: Plugin::from_static(decl)?, path: None })
+    }
+    /// Its info.
+    pub fn info(&self) -> &PluginInfo {
+        self.plugin.info()
+    }
+    /// Its name.
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+    /// Where it came from, for messages.
+    pub fn origin(&self) -> String {
+        self.path.as_ref().map_or_else(|| "(linked statically)".into(), |p| p.display().to_string())
+    }
+}
+
+/// Why a plugin file could not be loaded. Every variant names the file.
+#[derive(Debug, Clone)]
+pub enum LoadError {
+    /// The file could not be opened as a shared library.
+    NotALibrary {
+        /// The file.
+        path: PathBuf,
+        /// The dynamic loader's message.
+        reason: String,
+    },
+    /// The library has no `recsys_plugin_entry` symbol.
+    NoEntrySymbol {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The declaration was refused (API version, layout, info).
+    Handshake {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        error: HandshakeError,
+    },
+    /// Two files declare the same plugin name.
+    Duplicate {
+        /// The plugin name.
+        name: String,
+        /// The file that was skipped.
+        path: PathBuf,
+        /// Where the name was first loaded from.
+        first: String,
+    },
+}
+
+impl LoadError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            LoadError::NotALibrary { path, .. }
+            | LoadError::NoEntrySymbol { path }
+            | LoadError::Handshake { path, .. }
+            | LoadError::Duplicate { path, .. } => path,
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::NotALibrary { path, reason } => {
+                write!(f, "{}: not a loadable shared library: {reason}", path.display())
+            }
+            LoadError::NoEntrySymbol { path } => write!(
+                f,
+                "{}: not a recsys plugin: the library does not export `{ENTRY_SYMBOL}` \
+                 (did you forget `export_plugin!`?)",
+                path.display()
+            ),
+            LoadError::Handshake { path, error } => write!(f, "{}: {error}", path.display()),
+            LoadError::Duplicate { name, path, first } => write!(
+                f,
+                "{}: a plugin named `{name}` is already loaded from {first}; skipped",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+type EntryFn = unsafe extern "C" fn() -> *const PluginDeclaration;
+
+/// Loads the plugin library at `path`. The library is never unloaded: a model may outlive
+/// every handle to it, and unloading Rust code that registered thread-locals is unsound.
+pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
+    let path = path.to_path_buf();
+    // SAFETY: loading runs the library's initialisers. The plugin directory is trusted code by
+    // configuration (like any program's shared libraries); everything after this is checked.
+    let library = unsafe { Library::new(&path) }
+        .map_err(|e| LoadError::NotALibrary { path: path.clone(), reason: e.to_string() })?;
+    let library: &'static Library = Box::leak(Box::new(library));
+    // SAFETY: every recsys plugin exports the entry symbol with exactly this signature; a
+    // library that exports the name with another meaning is outside what can be checked.
+    let entry = unsafe { library.get::<EntryFn>(ENTRY_SYMBOL.as_bytes()) }
+        .map_err(|_| LoadError::NoEntrySymbol { path: path.clone() })?;
+    // SAFETY: calling the entry has no preconditions; it returns a pointer to a static.
+    let declaration = unsafe { entry() };
+    // SAFETY: the pointer comes from a library that is never unloaded; `from_raw` reads only
+    // the fixed header before checking magic, version, layout and size.
+    let plugin = unsafe { Plugin::from_raw(declaration) }
+        .map_err(|error| LoadError::Handshake { path: path.clone(), error })?;
+    Ok(LoadedPlugin { plugin, path: Some(path) })
+}

@@ -1,0 +1,10 @@
+//! The plugin host: loads plugin libraries, keeps them for the life of the process, and calls
+//! their models with errors and panics contained.
+
+mod loader;
+mod model;
+mod registry;
+
+pub use loader::{load_file, LoadError, LoadedPlugin};
+pub use model::TrainedModel;
+pub use registry::PluginRegistry;

@@ -1,0 +1,94 @@
+use std::path::{Path, PathBuf};
+
+use super::{load_file, LoadError, LoadedPlugin};
+use crate::{Error, Result};
+
+/// The plugins available to this process, and the files that failed to load.
+#[derive(Debug, Default, Clone)]
+pub struct PluginRegistry {
+    plugins: Vec<LoadedPlugin>,
+    errors: Vec<LoadError>,
+}
+
+fn is_library(path: &Path) -> bool {
+    path.is_file() && path.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION)
+}
+
+impl PluginRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads every shared library in `dir` (sorted by file name). Files that fail are kept as
+    /// [`PluginRegistry::errors`]; only an unreadable directory is an error.
+    pub fn load_dir(dir: &Path) -> Result<Self> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::Config(format!("cannot read plugin directory {}: {e}", dir.display()))
+        })?;
+        let mut files: Vec<PathBuf> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_library(p)).collect();
+        files.sort();
+        let mut registry = Self::new();
+        for file in files {
+            match load_file(&file) {
+                Ok(plugin) => registry.add(plugin),
+                Err(e) => registry.errors.push(e),
+            }
+        }
+        Ok(registry)
+    }
+
+    /// Adds a loaded (or statically linked) plugin; a second plugin of the same name is
+    /// refused and recorded as an error.
+    pub fn add(&mut self, plugin: LoadedPlugin) {
+        if let Some(first) = self.get(plugin.name()) {
+            self.errors.push(LoadError::Duplicate {
+                name: plugin.name().to_string(),
+                path: plugin.path.clone().unwrap_or_default(),
+                first: first.origin(),
+            });
+        } else {
+            self.plugins.push(plugin);
+        }
+    }
+
+    /// The loaded plugins.
+    pub fn plugins(&self) -> &[LoadedPlugin] {
+        &self.plugins
+    }
+
+    /// The files that could not be loaded, with the reason.
+    pub fn errors(&self) -> &[LoadError] {
+        &self.errors
+    }
+
+    /// The plugin called `name`.
+    pub fn get(&self, name: &str) -> Option<&LoadedPlugin> {
+        self.plugins.iter().find(|p| p.name() == name)
+    }
+
+    /// Resolves a selection: `all`, or a comma-separated list of names (in that order).
+    pub fn select(&self, selection: &str) -> Result<Vec<LoadedPlugin>> {
+        if selection.trim() == "all" {
+            if self.plugins.is_empty() {
+                return Err(Error::Usage("no plugins are loaded".into()));
+            }
+            return Ok(self.plugins.clone());
+        }
+        selection
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| {
+                self.get(name).cloned().ok_or_else(|| {
+                    let known: Vec<&str> = self.plugins.iter().map(|p| p.name()).collect();
+                    Error::Usage(format!(
+                        "unknown plugin `{name}`; loaded plugins: {}",
+                        if known.is_empty() { "none".into() } else { known.join(", ") }
+                    ))
+                })
+            })
+            .collect()
+    }
+}
