@@ -1,6 +1,7 @@
 //! The plugin host: loads plugin libraries, keeps them for the life of the process, and calls
 //! their models with errors and panics contained.
 
+pub mod compliance;
 mod loader;
 mod model;
 mod registry;

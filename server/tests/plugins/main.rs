@@ -1,0 +1,192 @@
+//! The plugin host through the real dynamic-loading path: the compliance suite for every
+//! bundled plugin, and a clear error for every way a plugin file can be wrong.
+//!
+//! The libraries are the workspace's cdylibs next to this test binary (target/<profile>);
+//! `scripts/test.sh` builds them with `cargo build --workspace` before `cargo test`.
+
+use std::path::{Path, PathBuf};
+
+use recsys::dataset::Dataset;
+use recsys::eval::{evaluate, EvalOptions, Protocol};
+use recsys::plugins::{compliance, load_file, LoadError, LoadedPlugin, PluginRegistry, TrainedModel};
+use recsys::Error;
+use recsys_plugin_api::host::HandshakeError;
+use recsys_plugin_api::{ErrorKind, ParamValue, Params, Query};
+
+/// target/<profile>, where cargo puts the workspace's cdylibs.
+fn artifact_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
+}
+
+fn library(crate_name: &str) -> PathBuf {
+    let file = format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        crate_name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    );
+    let path = artifact_dir().join(file);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the workspace's plugins first (`cargo build --workspace`, which \
+         scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+fn load(crate_name: &str) -> LoadedPlugin {
+    let path = library(crate_name);
+    load_file(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const BUNDLED: [&str; 4] = ["recsys-plugin-popularity", "recsys-cf", "recsys-mf", "recsys-content"];
+
+#[test]
+fn every_bundled_plugin_passes_the_compliance_suite() {
+    for crate_name in BUNDLED {
+        let plugin = load(crate_name);
+        let report = compliance::run(&plugin, &Params::new());
+        println!("{}", report.render());
+        assert!(report.passed(), "{}", report.render());
+        assert!(report.checks.len() >= 8, "too few checks ran:\n{}", report.render());
+    }
+}
+
+#[test]
+fn a_plugin_built_against_another_major_version_is_refused_by_name() {
+    let path = library("recsys-test-abi-mismatch");
+    match load_file(&path) {
+        Err(LoadError::Handshake { path: p, error: HandshakeError::ApiVersion { expected, found } }) => {
+            assert_eq!(p, path);
+            assert_eq!(expected.0, recsys_plugin_api::API_MAJOR);
+            assert_eq!(found.0, recsys_plugin_api::API_MAJOR + 1);
+        }
+        other => panic!("expected an API version error, got {other:?}"),
+    }
+    let message = load_file(&path).unwrap_err().to_string();
+    assert!(message.contains("librecsys_test_abi_mismatch"), "{message}");
+    assert!(message.contains("1.x") && message.contains("2.0"), "{message}");
+}
+
+#[test]
+fn a_library_without_the_entry_symbol_is_refused_by_name() {
+    let path = library("recsys-test-no-entry");
+    let err = load_file(&path).unwrap_err();
+    assert!(matches!(err, LoadError::NoEntrySymbol { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("librecsys_test_no_entry") && message.contains("recsys_plugin_entry"));
+}
+
+#[test]
+fn a_file_that_is_not_a_library_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join(format!("libfake{}", std::env::consts::DLL_SUFFIX));
+    std::fs::write(&fake, "this is a text file, not ELF").unwrap();
+    let err = load_file(&fake).unwrap_err();
+    assert!(matches!(err, LoadError::NotALibrary { .. }), "{err:?}");
+    assert!(err.to_string().contains("libfake"), "{err}");
+}
+
+#[test]
+fn a_directory_scan_keeps_the_good_plugins_and_lists_the_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let suffix = std::env::consts::DLL_SUFFIX;
+    std::fs::copy(library("recsys-plugin-popularity"), dir.path().join(format!("libpop{suffix}")))
+        .unwrap();
+    std::fs::copy(library("recsys-test-no-entry"), dir.path().join(format!("libnoentry{suffix}")))
+        .unwrap();
+    std::fs::write(dir.path().join(format!("libjunk{suffix}")), "junk").unwrap();
+    std::fs::write(dir.path().join("README.txt"), "not a library, not even looked at").unwrap();
+    let registry = PluginRegistry::load_dir(dir.path()).unwrap();
+    let names: Vec<&str> = registry.plugins().iter().map(|p| p.name()).collect();
+    assert_eq!(names, vec!["popularity"]);
+    let mut bad: Vec<String> = registry
+        .errors()
+        .iter()
+        .map(|e| e.path().file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    bad.sort();
+    assert_eq!(bad, vec![format!("libjunk{suffix}"), format!("libnoentry{suffix}")]);
+    assert!(registry.select("popularity,nope").unwrap_err().to_string().contains("nope"));
+    assert!(PluginRegistry::load_dir(&dir.path().join("missing")).is_err());
+}
+
+#[test]
+fn a_panic_in_train_names_the_plugin_and_the_others_keep_working() {
+    let panicky = load("recsys-test-panicky");
+    let popularity = load("recsys-plugin-popularity");
+    let fixture = compliance::Fixture::new();
+    let data = fixture.train_data();
+    let params = Params::new().with("panic_in", ParamValue::Str("train".into()));
+    match TrainedModel::train(&panicky, &data, &params) {
+        Err(Error::Plugin { plugin, source }) => {
+            assert_eq!(plugin, "panicky");
+            assert_eq!(source.kind, ErrorKind::Panic);
+            assert!(source.message.contains("deliberate panic in train"), "{}", source.message);
+        }
+        other => panic!("expected a panic error, got {other:?}"),
+    }
+    let model = TrainedModel::train(&popularity, &data, &Params::new()).unwrap();
+    assert_eq!(model.recommend(&Query::new(&[], 3)).unwrap().len(), 3);
+}
+
+#[test]
+fn a_panic_in_recommend_disables_that_model_only() {
+    let panicky = load("recsys-test-panicky");
+    let fixture = compliance::Fixture::new();
+    let data = fixture.train_data();
+    let params = Params::new().with("panic_in", ParamValue::Str("recommend".into()));
+    let model = TrainedModel::train(&panicky, &data, &params).unwrap();
+    let err = model.recommend(&Query::new(&[1], 3)).unwrap_err().to_string();
+    assert!(err.contains("panicky") && err.contains("deliberate panic in recommend"), "{err}");
+    assert!(model.is_failed());
+    let again = model.recommend(&Query::new(&[1], 3)).unwrap_err().to_string();
+    assert!(again.contains("disabled"), "{again}");
+
+    // In an evaluation, the panicking plugin gets an error row; the others get metrics.
+    let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
+    let mut all = PluginRegistry::new();
+    all.add(panicky);
+    all.add(load("recsys-plugin-popularity"));
+    let options = EvalOptions {
+        k: 10,
+        protocol: Protocol::LeaveLastOut,
+        params: [("panicky".to_string(), params)].into(),
+        progress: false,
+    };
+    let report = evaluate(&dataset, all.plugins(), &options).unwrap();
+    let panicked = &report.results[0];
+    assert!(panicked.metrics.is_none());
+    assert!(panicked.error.as_deref().unwrap().contains("deliberate panic"), "{panicked:?}");
+    assert!(report.results[1].metrics.is_some(), "{:?}", report.results[1]);
+}
+
+fn musical_instruments() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/amazon/mcauley2014-musical-instruments-5core/reviews_Musical_Instruments_5.json.gz")
+}
+
+/// Reference figures (issue 2) computed with an independent implementation on this file:
+/// popularity NDCG@10 0.0437, HR@10 0.0777, P@10 0.0078; item-kNN cosine K=100 NDCG@10 0.0536.
+#[test]
+fn musical_instruments_reference_figures() {
+    let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
+    let mut registry = PluginRegistry::new();
+    registry.add(load("recsys-plugin-popularity"));
+    registry.add(load("recsys-cf"));
+    let options =
+        EvalOptions { k: 10, protocol: Protocol::LeaveLastOut, params: Default::default(), progress: false };
+    let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
+    println!("{}", report.table());
+    assert_eq!(report.users_evaluated, 1429);
+    assert_eq!(report.n_items, 900);
+    let pop = report.results[0].metrics.expect("popularity metrics");
+    let within = |got: f64, want: f64| (got - want).abs() <= 0.1 * want;
+    assert!(within(pop.ndcg, 0.0437), "popularity NDCG@10 {}", pop.ndcg);
+    assert!(within(pop.hit_rate, 0.0777), "popularity HR@10 {}", pop.hit_rate);
+    assert!(within(pop.precision, 0.0078), "popularity P@10 {}", pop.precision);
+    let cf = report.results[1].metrics.expect("cf metrics");
+    assert!(cf.ndcg >= 0.050, "cf NDCG@10 {} is below 0.050", cf.ndcg);
+}
