@@ -15,5 +15,6 @@ pub mod dataset;
 mod error;
 pub mod eval;
 pub mod plugins;
+pub mod synth;
 
 pub use error::{Error, Result};

@@ -8,7 +8,8 @@ use recsys::config::Settings;
 use recsys::dataset::{Dataset, Format};
 use recsys::eval::{evaluate, EvalOptions, Protocol};
 use recsys::plugins::PluginRegistry;
-use recsys_plugin_api::{ParamValue, Params};
+use recsys::synth::SynthOptions;
+use recsys_plugin_api::ParamValue;
 
 /// recsys: a plugin-based, embeddable recommendation server.
 #[derive(Debug, Parser)]
@@ -34,6 +35,27 @@ enum Command {
     },
     /// Train plugins on held-out data and compare ranking metrics.
     Evaluate(EvaluateArgs),
+    /// Generate an Amazon-format dataset (reviews + metadata JSON lines) of any size.
+    Synth {
+        /// Number of users.
+        #[arg(long, default_value_t = 10_000)]
+        users: usize,
+        /// Number of items.
+        #[arg(long, default_value_t = 2_000)]
+        items: usize,
+        /// Number of interactions (reviews).
+        #[arg(long, default_value_t = 200_000)]
+        interactions: usize,
+        /// Random seed; the same options give the same files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output directory (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Write gzip-compressed files (.json.gz).
+        #[arg(long)]
+        gz: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -126,7 +148,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
     for spec in &args.params {
         let (plugin, name, value) =
             parse_param(spec).with_context(|| format!("bad --param `{spec}`"))?;
-        params.entry(plugin).or_insert_with(Params::new).set(&name, value);
+        params.entry(plugin).or_default().set(&name, value);
     }
     let e = &settings.evaluate;
     let protocol = Protocol::parse(
@@ -191,5 +213,17 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Plugins { plugin_dir, json } => plugins(&settings, plugin_dir, json),
         Command::Evaluate(args) => run_evaluate(&settings, args),
+        Command::Synth { users, items, interactions, seed, out, gz } => {
+            let options = SynthOptions { users, items, interactions, seed, gzip: gz };
+            let written = recsys::synth::generate(&options, &out)?;
+            println!(
+                "wrote {} reviews to {} and {} products to {}",
+                written.interactions,
+                written.reviews.display(),
+                items,
+                written.metadata.display()
+            );
+            Ok(())
+        }
     }
 }

@@ -8,10 +8,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use super::error::Result;
-use super::input::{LineEvent, LineReader};
+use super::input::LineReader;
 use super::parse::is_blank;
 use super::problem::Problem;
-use super::reader::{read_failed, too_long};
 
 /// A batch is handed over once it holds this many bytes…
 const BATCH_BYTES: usize = 4 << 20;
@@ -96,27 +95,15 @@ fn read_batches<R: BufRead>(
     let mut lines = LineReader::new(input);
     let mut batch = Batch::default();
     while let Some(event) = lines.next() {
-        match event {
-            LineEvent::Line { bytes, .. } if is_blank(bytes) => continue,
-            LineEvent::Line { number, bytes } => {
+        match event.into_line(path) {
+            Ok((_, bytes)) if is_blank(bytes) => continue,
+            Ok((number, bytes)) => {
                 let start = batch.bytes.len();
                 batch.bytes.extend_from_slice(bytes);
                 let range = start..batch.bytes.len();
                 batch.items.push(Item::Line { number, range });
             }
-            LineEvent::TooLong { number, head, len } => {
-                let problem = Problem::new(path, number, too_long(len), head, len);
-                batch.items.push(Item::Problem(problem));
-            }
-            LineEvent::Failed {
-                number,
-                partial,
-                error,
-            } => {
-                let len = partial.len() as u64;
-                let problem = Problem::new(path, number, read_failed(&error), partial, len);
-                batch.items.push(Item::Problem(problem));
-            }
+            Err(problem) => batch.items.push(Item::Problem(problem)),
         }
         if batch.is_full() {
             let mut next = empty.try_recv().unwrap_or_default();
@@ -147,7 +134,10 @@ mod tests {
         let lines = for_each_batch(Path::new("x"), Cursor::new(input), |batch| {
             for item in &batch.items {
                 if let Item::Line { number, range } = item {
-                    seen.push((*number, String::from_utf8_lossy(batch.line(range)).into_owned()));
+                    seen.push((
+                        *number,
+                        String::from_utf8_lossy(batch.line(range)).into_owned(),
+                    ));
                 }
             }
             Ok(())

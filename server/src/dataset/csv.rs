@@ -73,10 +73,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The four fields of a rating row, in file order.
-    fn four(mut self, layout: &str) -> Result<[Cow<'a, str>; 4], String> {
+    /// The four fields of a rating row, in file order. With `extra_column`,
+    /// a fifth field is allowed whatever it holds (see [`parse_kaggle_row`]).
+    fn four(mut self, layout: &str, extra_column: bool) -> Result<[Cow<'a, str>; 4], String> {
         let len = self.values().len();
-        if len != 4 {
+        if len != 4 && !(extra_column && len == 5) {
             return Err(format!(
                 "wrong column count: {len} fields, expected 4 ({layout})"
             ));
@@ -106,7 +107,7 @@ fn id<'a>(value: Cow<'a, str>, name: &str) -> Result<Cow<'a, str>, String> {
 /// Parses a row of a headerless 2018 ratings file: `item,user,rating,timestamp`.
 pub(crate) fn parse_ratings_row(line: &[u8]) -> Result<Rating<'_>, String> {
     let [item, user, rating, timestamp] =
-        Fields::split(text(line)?)?.four("item,user,rating,timestamp")?;
+        Fields::split(text(line)?)?.four("item,user,rating,timestamp", false)?;
     let item = id(item, "item")?;
     Ok(Rating {
         user: id(user, "user")?,
@@ -126,8 +127,13 @@ pub(crate) fn is_kaggle_header(line: &[u8]) -> bool {
     )
 }
 
-/// Parses a row of a Kaggle-style file: `UserId,ProductId,Rating,Timestamp`
-/// (a trailing empty column is allowed). `Ok(None)` for the header.
+/// Parses a row of a Kaggle-style file: `UserId,ProductId,Rating,Timestamp`.
+/// `Ok(None)` for the header.
+///
+/// A fifth column is ignored: the header leaves it unnamed
+/// (`UserId,ProductId,Rating,Timestamp,`), so it is no part of the data. In
+/// the known file it is empty, or holds a spreadsheet note (`Delete`) next to
+/// an otherwise intact rating.
 ///
 /// The known spreadsheet damage is repaired: an all-digit ProductId that
 /// lost its leading zeros gets them back (the flag in the result says so).
@@ -136,7 +142,7 @@ pub(crate) fn parse_kaggle_row(line: &[u8]) -> Result<Option<Rating<'_>>, String
         return Ok(None);
     }
     let [user, item, rating, timestamp] =
-        Fields::split(text(line)?)?.four("UserId,ProductId,Rating,Timestamp")?;
+        Fields::split(text(line)?)?.four("UserId,ProductId,Rating,Timestamp", true)?;
     let user = id(user, "UserId")?;
     let item = id(item, "ProductId")?;
     let padded = match fields::repair_asin(&item) {
@@ -196,18 +202,26 @@ mod tests {
             reason("B1,A1,5.0,1,extra"),
             "wrong column count: 5 fields, expected 4 (item,user,rating,timestamp)"
         );
-        assert_eq!(reason("a,b,c,d,e,f,g,h,i"), "wrong column count: more than 8 fields");
+        assert_eq!(
+            reason("a,b,c,d,e,f,g,h,i"),
+            "wrong column count: more than 8 fields"
+        );
         assert_eq!(reason("B1,A1,five,1"), "rating not a number: \"five\"");
         assert_eq!(reason("B1,A1,7,1"), "rating 7 out of range 1..=5");
         assert!(reason("B1,A1,5,yesterday").starts_with("bad timestamp"));
         assert_eq!(reason(",A1,5,1"), "empty field `item`");
         assert_eq!(reason("B1, ,5,1"), "empty field `user`");
-        assert!(parse_ratings_row(b"B1,A\xff,5,1").unwrap_err().starts_with("not valid UTF-8"));
+        assert!(parse_ratings_row(b"B1,A\xff,5,1")
+            .unwrap_err()
+            .starts_with("not valid UTF-8"));
     }
 
     #[test]
     fn kaggle_rows_skip_the_header_and_a_trailing_column() {
-        assert_eq!(parse_kaggle_row(b"UserId,ProductId,Rating,Timestamp,"), Ok(None));
+        assert_eq!(
+            parse_kaggle_row(b"UserId,ProductId,Rating,Timestamp,"),
+            Ok(None)
+        );
         assert_eq!(
             parse_kaggle_row(b"A3OYP39J6S4CSF,B00007M0CP,1,1300665600,").unwrap(),
             Some(rating("A3OYP39J6S4CSF", "B00007M0CP", 1.0, 1_300_665_600))
@@ -215,6 +229,10 @@ mod tests {
         assert_eq!(
             parse_kaggle_row(b"A1,B1,4.0,5").unwrap(),
             Some(rating("A1", "B1", 4.0, 5))
+        );
+        assert_eq!(
+            parse_kaggle_row(b"A22VW0P4VZHDE3,130414674X,5,1371686400,Delete").unwrap(),
+            Some(rating("A22VW0P4VZHDE3", "130414674X", 5.0, 1_371_686_400))
         );
     }
 
@@ -231,11 +249,18 @@ mod tests {
     fn malformed_kaggle_rows_say_what_is_wrong() {
         let reason = |line: &str| parse_kaggle_row(line.as_bytes()).unwrap_err();
         assert_eq!(
-            reason("A1,B1,5,1,x"),
-            "wrong column count: 5 fields, expected 4 (UserId,ProductId,Rating,Timestamp)"
+            reason("A1,B1,5,1,x,y"),
+            "wrong column count: 6 fields, expected 4 (UserId,ProductId,Rating,Timestamp)"
+        );
+        assert_eq!(
+            reason("A1,B1,5"),
+            "wrong column count: 3 fields, expected 4 (UserId,ProductId,Rating,Timestamp)"
         );
         assert!(reason("A1,B1,5,1.3697E+09,").starts_with("bad timestamp"));
         assert_eq!(reason("A1,B1,five,1,"), "rating not a number: \"five\"");
-        assert_eq!(reason("A1,B1,#VALUE!,1,"), "rating not a number: \"#VALUE!\"");
+        assert_eq!(
+            reason("A1,B1,#VALUE!,1,"),
+            "rating not a number: \"#VALUE!\""
+        );
     }
 }

@@ -28,7 +28,9 @@ pub(crate) fn rating(value: f64) -> Result<f32, String> {
 pub(crate) fn parse_rating(text: &str) -> Result<f32, String> {
     let trimmed = text.trim();
     let is_decimal = !trimmed.is_empty()
-        && trimmed.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b'-' || c == b'+');
+        && trimmed
+            .bytes()
+            .all(|c| c.is_ascii_digit() || c == b'.' || c == b'-' || c == b'+');
     match trimmed.parse::<f64>() {
         Ok(value) if is_decimal => rating(value),
         _ => Err(format!("rating not a number: {text:?}")),
@@ -51,7 +53,9 @@ pub(crate) fn timestamp(value: i64) -> Result<i64, String> {
 /// Checks a timestamp given as a JSON float: it must be a whole number.
 pub(crate) fn timestamp_from_f64(value: f64) -> Result<i64, String> {
     if value.fract() != 0.0 || !value.is_finite() || value.abs() > 1e17 {
-        return Err(format!("bad timestamp: {value} is not a whole number of seconds"));
+        return Err(format!(
+            "bad timestamp: {value} is not a whole number of seconds"
+        ));
     }
     timestamp(value as i64)
 }
@@ -69,7 +73,9 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<i64, String> {
     };
     let digits = whole.strip_prefix('-').unwrap_or(whole);
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(format!("bad timestamp: {text:?} is not a whole number of seconds"));
+        return Err(format!(
+            "bad timestamp: {text:?} is not a whole number of seconds"
+        ));
     }
     match whole.parse::<i64>() {
         Ok(value) => timestamp(value),
@@ -109,7 +115,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -170,8 +177,14 @@ mod tests {
         assert_eq!(parse_rating("2.5"), Ok(2.5));
         assert_eq!(parse_rating("7"), Err("rating 7 out of range 1..=5".into()));
         assert_eq!(parse_rating("0"), Err("rating 0 out of range 1..=5".into()));
-        assert_eq!(parse_rating("five"), Err("rating not a number: \"five\"".into()));
-        assert_eq!(parse_rating("NaN"), Err("rating not a number: \"NaN\"".into()));
+        assert_eq!(
+            parse_rating("five"),
+            Err("rating not a number: \"five\"".into())
+        );
+        assert_eq!(
+            parse_rating("NaN"),
+            Err("rating not a number: \"NaN\"".into())
+        );
         assert_eq!(parse_rating(""), Err("rating not a number: \"\"".into()));
         assert!(rating(f64::NAN).is_err());
     }
@@ -180,10 +193,14 @@ mod tests {
     fn timestamps_are_whole_seconds_between_1970_and_2100() {
         assert_eq!(parse_timestamp("1369699200"), Ok(1_369_699_200));
         assert_eq!(parse_timestamp("1369699200.0"), Ok(1_369_699_200));
-        assert!(parse_timestamp("1.3697E+09").unwrap_err().starts_with("bad timestamp"));
+        assert!(parse_timestamp("1.3697E+09")
+            .unwrap_err()
+            .starts_with("bad timestamp"));
         assert!(parse_timestamp("1369699200.5").is_err());
         assert!(parse_timestamp("-5").unwrap_err().contains("before 1970"));
-        assert!(parse_timestamp("1369699200000").unwrap_err().contains("milliseconds"));
+        assert!(parse_timestamp("1369699200000")
+            .unwrap_err()
+            .contains("milliseconds"));
         assert!(parse_timestamp("").is_err());
         assert!(parse_timestamp("99999999999999999999999").is_err());
         assert_eq!(timestamp_from_f64(1e9), Ok(1_000_000_000));

@@ -174,7 +174,10 @@ mod tests {
         }
         assert_eq!("Kaggle-CSV".parse::<Format>().unwrap(), Format::KaggleCsv);
         let error = "json".parse::<Format>().unwrap_err().to_string();
-        assert!(error.contains("reviews, metadata, ratings-csv, kaggle-csv"), "{error}");
+        assert!(
+            error.contains("reviews, metadata, ratings-csv, kaggle-csv"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -183,8 +186,14 @@ mod tests {
         let product = br#"{"category": [], "title": "x", "asin": "B1"}"#;
         assert_eq!(sniff_line(review), Some(Format::ReviewsJson));
         assert_eq!(sniff_line(product), Some(Format::MetadataJson));
-        assert_eq!(sniff_line(b"UserId,ProductId,Rating,Timestamp,"), Some(Format::KaggleCsv));
-        assert_eq!(sniff_line(b"B00005N7P0,AH2IFH762VY5U,5.0,1005177600"), Some(Format::RatingsCsv));
+        assert_eq!(
+            sniff_line(b"UserId,ProductId,Rating,Timestamp,"),
+            Some(Format::KaggleCsv)
+        );
+        assert_eq!(
+            sniff_line(b"B00005N7P0,AH2IFH762VY5U,5.0,1005177600"),
+            Some(Format::RatingsCsv)
+        );
         assert_eq!(sniff_line(b"A1,B1,5,1005177600,"), Some(Format::RatingsCsv));
     }
 
@@ -200,7 +209,10 @@ mod tests {
 
     fn write(dir: &Path, name: &str, content: &[u8]) -> std::path::PathBuf {
         let path = dir.join(name);
-        std::fs::File::create(&path).unwrap().write_all(content).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(content)
+            .unwrap();
         path
     }
 
@@ -216,7 +228,8 @@ mod tests {
     fn detects_gzip_content() {
         let dir = tempfile::tempdir().unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(b"UserId,ProductId,Rating,Timestamp\r\nA,B,5,1\r\n").unwrap();
+        gz.write_all(b"UserId,ProductId,Rating,Timestamp\r\nA,B,5,1\r\n")
+            .unwrap();
         let path = write(dir.path(), "ratings.txt", &gz.finish().unwrap());
         assert_eq!(detect_format(&path).unwrap(), Format::KaggleCsv);
     }
@@ -233,6 +246,9 @@ mod tests {
 
         let empty = write(dir.path(), "empty.json", b"\n\n");
         let message = detect_format(&empty).unwrap_err().to_string();
-        assert!(message.contains("empty.json") && message.contains("no non-empty line"), "{message}");
+        assert!(
+            message.contains("empty.json") && message.contains("no non-empty line"),
+            "{message}"
+        );
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn clean_plain(text: &str) -> Option<String> {
 /// A `<` that does not open a tag (`a < b`) is kept. An unterminated tag at
 /// the end is dropped, and so is a leading tag tail (`…" />`) left by a
 /// fragment that was cut inside a tag.
-pub(crate) fn strip_tags(text: &str) -> Cow<'_, str> {
+fn strip_tags(text: &str) -> Cow<'_, str> {
     let text = drop_leading_tag_tail(text);
     if !text.contains('<') {
         return Cow::Borrowed(text);
@@ -111,7 +111,9 @@ fn is_inline(name: &str) -> bool {
     const INLINE: [&str; 12] = [
         "a", "b", "i", "u", "em", "strong", "span", "font", "sup", "sub", "small", "big",
     ];
-    INLINE.iter().any(|inline| name.eq_ignore_ascii_case(inline))
+    INLINE
+        .iter()
+        .any(|inline| name.eq_ignore_ascii_case(inline))
 }
 
 /// Index of the `>` closing the tag at the start of `rest`, skipping quoted attribute values.
@@ -144,14 +146,16 @@ fn skip_element_body(text: &str, pos: usize, name: &str) -> usize {
     match lower.find(&closing) {
         Some(at) => {
             let after = pos + at;
-            text[after..].find('>').map_or(text.len(), |gt| after + gt + 1)
+            text[after..]
+                .find('>')
+                .map_or(text.len(), |gt| after + gt + 1)
         }
         None => text.len(),
     }
 }
 
 /// Decodes `&amp;`, `&#39;`, `&#x27;` and the common named entities; leaves unknown ones as they are.
-pub(crate) fn decode_entities(text: &str) -> Cow<'_, str> {
+fn decode_entities(text: &str) -> Cow<'_, str> {
     if !text.contains('&') {
         return Cow::Borrowed(text);
     }
@@ -255,15 +259,24 @@ mod tests {
 
     #[test]
     fn decodes_numeric_and_named_entities() {
-        assert_eq!(clean("P.F. Chang&#39;s Gift Cards").unwrap(), "P.F. Chang's Gift Cards");
+        assert_eq!(
+            clean("P.F. Chang&#39;s Gift Cards").unwrap(),
+            "P.F. Chang's Gift Cards"
+        );
         assert_eq!(clean("Disney &amp; Me").unwrap(), "Disney & Me");
         assert_eq!(clean("&#x27;a&#X27; &quot;b&quot;").unwrap(), "'a' \"b\"");
-        assert_eq!(clean("Warranty &gt;&gt;&gt; THT").unwrap(), "Warranty >>> THT");
+        assert_eq!(
+            clean("Warranty &gt;&gt;&gt; THT").unwrap(),
+            "Warranty >>> THT"
+        );
     }
 
     #[test]
     fn leaves_unknown_or_broken_entities() {
-        assert_eq!(clean("AT&T &bogus; &#xZZ; & done").unwrap(), "AT&T &bogus; &#xZZ; & done");
+        assert_eq!(
+            clean("AT&T &bogus; &#xZZ; & done").unwrap(),
+            "AT&T &bogus; &#xZZ; & done"
+        );
         assert_eq!(clean("a &#1114112; b").unwrap(), "a &#1114112; b");
     }
 
@@ -271,7 +284,10 @@ mod tests {
     fn strips_tags_and_keeps_words_apart() {
         let html = r#"<div class="aplus"> <br>Gift Cards<br /><br />Box of <b>50</b>.</div>"#;
         assert_eq!(clean(html).unwrap(), "Gift Cards Box of 50.");
-        assert_eq!(clean("Designed for <i>Maximum PC</i> fans").unwrap(), "Designed for Maximum PC fans");
+        assert_eq!(
+            clean("Designed for <i>Maximum PC</i> fans").unwrap(),
+            "Designed for Maximum PC fans"
+        );
         assert_eq!(clean(r#"<img alt="a > b" src="x">ok"#).unwrap(), "ok");
     }
 
@@ -293,7 +309,10 @@ mod tests {
 
     #[test]
     fn broken_scraped_titles_become_none() {
-        assert_eq!(clean(r#"<span class="a-size-medium a-color-secondary""#), None);
+        assert_eq!(
+            clean(r#"<span class="a-size-medium a-color-secondary""#),
+            None
+        );
         assert_eq!(clean(r#" Magazines" />"#), None);
         assert_eq!(clean("  \n\t "), None);
         assert_eq!(clean(""), None);
@@ -306,7 +325,8 @@ mod tests {
 
     #[test]
     fn image_label_gives_its_alt_text() {
-        let main_cat = r#"<img src="https://x/y.png" class="nav-categ-image" alt="AMAZON FASHION"/>"#;
+        let main_cat =
+            r#"<img src="https://x/y.png" class="nav-categ-image" alt="AMAZON FASHION"/>"#;
         assert_eq!(clean_label(main_cat).unwrap(), "AMAZON FASHION");
         assert_eq!(clean_label("Toys &amp; Games").unwrap(), "Toys & Games");
         assert_eq!(clean_label(r#"<img src="x">"#), None);
@@ -314,7 +334,10 @@ mod tests {
 
     #[test]
     fn plain_cleaning_keeps_angle_brackets() {
-        assert_eq!(clean_plain("I &#34;love&#34; <b>it</b>\n").unwrap(), "I \"love\" <b>it</b>\n");
+        assert_eq!(
+            clean_plain("I &#34;love&#34; <b>it</b>\n").unwrap(),
+            "I \"love\" <b>it</b>\n"
+        );
         assert_eq!(clean_plain(" "), None);
     }
 }

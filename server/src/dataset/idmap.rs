@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn ids_are_case_and_zero_sensitive() {
         let mut map = IdMap::new();
-        assert_ne!(map.get_or_insert("0205616461"), map.get_or_insert("205616461"));
+        assert_ne!(
+            map.get_or_insert("0205616461"),
+            map.get_or_insert("205616461")
+        );
         assert_ne!(map.get_or_insert("a"), map.get_or_insert("A"));
     }
 }

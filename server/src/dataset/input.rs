@@ -11,6 +11,7 @@ use std::path::Path;
 use flate2::bufread::MultiGzDecoder;
 
 use super::error::{DatasetError, Result};
+use super::problem::{Problem, MAX_RAW};
 
 /// Lines longer than this many bytes are rejected instead of parsed.
 ///
@@ -101,6 +102,37 @@ pub(crate) enum LineEvent<'a> {
     },
 }
 
+impl<'a> LineEvent<'a> {
+    /// The line number and bytes of a line; the [`Problem`] that any other
+    /// event stands for, as met in file `path`.
+    pub(crate) fn into_line(self, path: &Path) -> std::result::Result<(u64, &'a [u8]), Problem> {
+        match self {
+            LineEvent::Line { number, bytes } => Ok((number, bytes)),
+            LineEvent::TooLong { number, head, len } => {
+                let reason =
+                    format!("line of {len} bytes is longer than the limit of {MAX_LINE} bytes");
+                Err(Problem::new(path, number, reason, head, len))
+            }
+            LineEvent::Failed {
+                number,
+                partial,
+                error,
+            } => {
+                let reason = format!(
+                    "input unreadable from this line on (truncated or corrupt file?): {error}"
+                );
+                Err(Problem::new(
+                    path,
+                    number,
+                    reason,
+                    partial,
+                    partial.len() as u64,
+                ))
+            }
+        }
+    }
+}
+
 /// Reads lines from a [`BufRead`] into a reused buffer.
 ///
 /// It is a lending iterator: each event borrows the reader's buffer, so a
@@ -150,7 +182,7 @@ impl<R: BufRead> LineReader<R> {
                 Err(error) => {
                     self.done = true;
                     self.line += 1;
-                    let keep = self.buf.len().min(super::problem::MAX_RAW);
+                    let keep = self.buf.len().min(MAX_RAW);
                     return Some(LineEvent::Failed {
                         number: self.line,
                         partial: &self.buf[..keep],
@@ -183,7 +215,7 @@ impl<R: BufRead> LineReader<R> {
         }
         self.line += 1;
         if self.buf.len() > self.max_line {
-            let keep = super::problem::MAX_RAW.min(self.buf.len());
+            let keep = MAX_RAW.min(self.buf.len());
             return Some(LineEvent::TooLong {
                 number: self.line,
                 head: &self.buf[..keep],
@@ -256,8 +288,7 @@ mod tests {
     fn open_detects_gzip_by_magic_not_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plain.csv"); // gzip content, misleading name
-        let mut encoder =
-            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(b"hello\n").unwrap();
         std::fs::write(&path, encoder.finish().unwrap()).unwrap();
         assert_eq!(read_all(open(&path).unwrap()), b"hello\n");

@@ -20,7 +20,7 @@ use super::record::{ItemMeta, Product, Review};
 /// A JSON value read without allocating for nested containers: strings are
 /// kept (borrowed where possible), arrays and objects only noted.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Scalar<'a> {
+enum Scalar<'a> {
     Str(Cow<'a, str>),
     Int(i64),
     Float(f64),
@@ -102,7 +102,7 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 /// The strings of a field that should be a list of strings. A lone string
 /// counts as a one-element list; other values and non-string elements are ignored.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct StrList<'a>(Vec<Cow<'a, str>>);
+struct StrList<'a>(Vec<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for StrList<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -340,7 +340,10 @@ fn required<'a>(value: Option<Scalar<'a>>, name: &str) -> Result<Cow<'a, str>, S
         None | Some(Scalar::Null) => Err(format!("missing field `{name}`")),
         Some(Scalar::Str(s)) if s.trim().is_empty() => Err(format!("empty field `{name}`")),
         Some(Scalar::Str(s)) => Ok(s),
-        Some(other) => Err(format!("field `{name}` is {}, expected a string", other.kind())),
+        Some(other) => Err(format!(
+            "field `{name}` is {}, expected a string",
+            other.kind()
+        )),
     }
 }
 
@@ -374,7 +377,10 @@ fn rating_from<'a>(
         Some(Scalar::Int(v)) => fields::timestamp(v),
         Some(Scalar::Float(v)) => fields::timestamp_from_f64(v),
         Some(Scalar::Str(s)) => fields::parse_timestamp(&s),
-        Some(other) => Err(format!("bad timestamp: `unixReviewTime` is {}", other.kind())),
+        Some(other) => Err(format!(
+            "bad timestamp: `unixReviewTime` is {}",
+            other.kind()
+        )),
     };
     // Without a usable unixReviewTime, the day in reviewTime is as precise (2014/2018 times are days).
     let (timestamp, repaired) = match unix {
@@ -396,7 +402,13 @@ fn rating_from<'a>(
 /// Parses a review line into the fields of an interaction.
 pub(crate) fn parse_rating(line: &[u8]) -> Result<Rating<'_>, String> {
     let keys: ReviewKeys<'_> = from_line(line)?;
-    rating_from(keys.user, keys.asin, keys.overall, keys.unix_time, keys.date)
+    rating_from(
+        keys.user,
+        keys.asin,
+        keys.overall,
+        keys.unix_time,
+        keys.date,
+    )
 }
 
 /// Parses a review line into a full [`Review`]; the flag tells whether the
@@ -467,9 +479,10 @@ impl<'a> ProductLine<'a> {
     /// The cleaned product.
     pub(crate) fn product(&self) -> Product {
         let meta = self.item_meta();
-        let rank = self.rank.as_ref().and_then(|ranks| {
-            ranks.0.iter().find_map(|r| fields::parse_rank(r))
-        });
+        let rank = self
+            .rank
+            .as_ref()
+            .and_then(|ranks| ranks.0.iter().find_map(|r| fields::parse_rank(r)));
         Product {
             asin: self.asin().to_owned(),
             title: meta.title,
@@ -532,14 +545,20 @@ mod tests {
         assert_eq!(review.helpful, Some((13, 14)));
         assert_eq!(review.text.as_deref(), Some("Not much to write \"about\""));
         assert_eq!(review.summary.as_deref(), Some("good"));
-        assert_eq!(review.reviewer_name.as_deref(), Some("cassandra tu \"Yeah\""));
+        assert_eq!(
+            review.reviewer_name.as_deref(),
+            Some("cassandra tu \"Yeah\"")
+        );
         assert_eq!((review.verified, review.votes), (None, None));
     }
 
     #[test]
     fn reads_a_2018_review() {
         let review = review(REVIEW_2018).unwrap();
-        assert_eq!((review.user.as_str(), review.asin.as_str()), ("A2MN5JQMIY0FQ2", "B004LLIKVU"));
+        assert_eq!(
+            (review.user.as_str(), review.asin.as_str()),
+            ("A2MN5JQMIY0FQ2", "B004LLIKVU")
+        );
         assert_eq!((review.rating, review.timestamp), (4.0, 1_528_934_400));
         assert_eq!(review.verified, Some(true));
         assert_eq!(review.votes, Some(1341));
@@ -553,7 +572,10 @@ mod tests {
             let review = review(line).unwrap();
             assert_eq!(rating.user, review.user);
             assert_eq!(rating.item, review.asin);
-            assert_eq!((rating.rating, rating.timestamp), (review.rating, review.timestamp));
+            assert_eq!(
+                (rating.rating, rating.timestamp),
+                (review.rating, review.timestamp)
+            );
             assert!(!rating.repaired);
         }
     }
@@ -563,7 +585,8 @@ mod tests {
         let rating = parse_rating(REVIEW_2018.as_bytes()).unwrap();
         assert!(matches!(rating.user, Cow::Borrowed(_)));
         assert!(matches!(rating.item, Cow::Borrowed(_)));
-        let escaped = r#"{"reviewerID": "A\u0031", "asin": "B1", "overall": 1, "unixReviewTime": 5}"#;
+        let escaped =
+            r#"{"reviewerID": "A\u0031", "asin": "B1", "overall": 1, "unixReviewTime": 5}"#;
         assert_eq!(parse_rating(escaped.as_bytes()).unwrap().user, "A1");
     }
 
@@ -572,18 +595,28 @@ mod tests {
         let line = r#"{"reviewerID": "A", "asin": "B", "overall": 3, "unixReviewTime": 5, "reviewText": "", "summary": null, "vote": "lots", "helpful": [1], "verified": "yes"}"#;
         let review = review(line).unwrap();
         assert_eq!(review.rating, 3.0);
-        assert_eq!((review.text, review.summary, review.reviewer_name), (None, None, None));
-        assert_eq!((review.votes, review.helpful, review.verified), (None, None, None));
+        assert_eq!(
+            (review.text, review.summary, review.reviewer_name),
+            (None, None, None)
+        );
+        assert_eq!(
+            (review.votes, review.helpful, review.verified),
+            (None, None, None)
+        );
     }
 
     #[test]
     fn review_time_stands_in_for_a_missing_unix_time() {
-        let line = r#"{"reviewerID": "A", "asin": "B", "overall": 5.0, "reviewTime": "02 28, 2014"}"#;
+        let line =
+            r#"{"reviewerID": "A", "asin": "B", "overall": 5.0, "reviewTime": "02 28, 2014"}"#;
         let rating = parse_rating(line.as_bytes()).unwrap();
         assert_eq!(rating.timestamp, 1_393_545_600);
         assert!(rating.repaired);
         let line = r#"{"reviewerID": "A", "asin": "B", "overall": 5.0, "unixReviewTime": "soon", "reviewTime": "02 28, 2014"}"#;
-        assert_eq!(parse_rating(line.as_bytes()).unwrap().timestamp, 1_393_545_600);
+        assert_eq!(
+            parse_rating(line.as_bytes()).unwrap().timestamp,
+            1_393_545_600
+        );
     }
 
     fn reason(line: &str) -> String {
@@ -594,7 +627,10 @@ mod tests {
     fn malformed_reviews_say_what_is_wrong() {
         assert!(reason("this is not json").starts_with("not JSON"));
         assert!(reason(r#"{"reviewerID": "A", "asin": "#).starts_with("not valid JSON"));
-        assert_eq!(reason(r#"[{"reviewerID": "A"}]"#), "JSON but not an object (an array)");
+        assert_eq!(
+            reason(r#"[{"reviewerID": "A"}]"#),
+            "JSON but not an object (an array)"
+        );
         assert_eq!(reason("42"), "JSON but not an object (a number)");
         assert_eq!(reason(r#""text""#), "JSON but not an object (a string)");
         assert_eq!(
@@ -633,8 +669,10 @@ mod tests {
             reason(r#"{"reviewerID": "A", "asin": "B", "overall": 5}"#),
             "missing field `unixReviewTime`"
         );
-        assert!(reason(r#"{"reviewerID": "A", "asin": "B", "overall": 5, "unixReviewTime": -3}"#)
-            .starts_with("bad timestamp"));
+        assert!(
+            reason(r#"{"reviewerID": "A", "asin": "B", "overall": 5, "unixReviewTime": -3}"#)
+                .starts_with("bad timestamp")
+        );
         assert!(reason(r#"{"reviewerID": "A", "asin": "B", "overall": 5, "unixReviewTime": "x", "reviewTime": "13 45, 2014"}"#)
             .starts_with("bad timestamp"));
         assert!(reason(r#"{"reviewerID": "A", "reviewerID": "B"}"#).contains("duplicate field"));
@@ -642,7 +680,9 @@ mod tests {
 
     #[test]
     fn reads_a_2018_product_and_cleans_it() {
-        let product = ProductLine::parse(PRODUCT_2018.as_bytes()).unwrap().product();
+        let product = ProductLine::parse(PRODUCT_2018.as_bytes())
+            .unwrap()
+            .product();
         assert_eq!(product.asin, "B001BKEWF2");
         assert_eq!(product.title.as_deref(), Some("P.F. Chang's Gift Cards"));
         assert_eq!(product.brand.as_deref(), Some("P.F. Chang's"));
@@ -663,15 +703,24 @@ mod tests {
         assert_eq!(product.title, None);
         assert_eq!(product.brand, None);
         assert!(product.categories.is_empty());
-        assert_eq!(product.description.as_deref(), Some("One string, not a list"));
+        assert_eq!(
+            product.description.as_deref(),
+            Some("One string, not a list")
+        );
         assert_eq!(product.rank, None);
         assert_eq!(product.price, None);
-        assert_eq!(product.price_raw.as_deref(), Some(".a-box-inner{background-color:#fff}"));
+        assert_eq!(
+            product.price_raw.as_deref(),
+            Some(".a-box-inner{background-color:#fff}")
+        );
         assert_eq!(product.main_cat.as_deref(), Some("AMAZON FASHION"));
 
         let rank_list = r#"{"asin": "B1", "rank": ["junk", ">#19 in Gift Cards > Departments"]}"#;
         let product = ProductLine::parse(rank_list.as_bytes()).unwrap().product();
-        assert_eq!(product.rank, Some((19, Some("Gift Cards > Departments".into()))));
+        assert_eq!(
+            product.rank,
+            Some((19, Some("Gift Cards > Departments".into())))
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! [`Dataset`]: interactions and item metadata loaded from a set of files.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -115,9 +115,7 @@ impl Dataset {
         Csr::from_triplets(
             self.n_users(),
             self.n_items(),
-            self.interactions
-                .iter()
-                .map(|i| (i.user, i.item, i.rating)),
+            self.interactions.iter().map(|i| (i.user, i.item, i.rating)),
         )
     }
 }
@@ -136,20 +134,20 @@ struct Builder {
 
 impl Builder {
     fn read_interactions(&mut self, path: &Path, format: Format) -> Result<FileReport> {
-        let mut file = FileReport {
-            path: path.to_path_buf(),
-            format,
-            lines: 0,
-            records: 0,
-            malformed: 0,
-            repaired: 0,
-        };
+        let mut file = FileReport::new(path, format);
         file.lines = batch::for_each_batch(path, input::open(path)?, |batch| {
-            let parsed = parse_batch(batch, |line| parse::rating(format, line));
+            // Ids already known are looked up in parallel too; only new ones wait for the sequential pass.
+            let (users, items) = (&self.users, &self.items);
+            let parsed = parse_batch(batch, |line| {
+                Ok(parse::rating(format, line)?.map(|rating| Known {
+                    user: users.get(&rating.user),
+                    item: items.get(&rating.item),
+                    rating,
+                }))
+            });
             for (item, parsed) in batch.items.iter().zip(parsed) {
-                match self.outcome(path, batch, item, parsed, &mut file) {
-                    Some(rating) => self.add_interaction(path, rating, &mut file)?,
-                    None => continue,
+                if let Some(known) = self.outcome(path, batch, item, parsed, &mut file) {
+                    self.add_interaction(path, known, &mut file)?;
                 }
             }
             Ok(())
@@ -160,15 +158,28 @@ impl Builder {
     fn add_interaction(
         &mut self,
         path: &Path,
-        rating: Rating<'_>,
+        known: Known<'_>,
         file: &mut FileReport,
     ) -> Result<()> {
         let too_many = || DatasetError::TooManyIds {
             path: path.to_path_buf(),
             max: IdMap::MAX_LEN as u64,
         };
-        let user = self.users.try_get_or_insert(&rating.user).ok_or_else(too_many)?;
-        let item = self.items.try_get_or_insert(&rating.item).ok_or_else(too_many)?;
+        let Known { user, item, rating } = known;
+        let user = match user {
+            Some(user) => user,
+            None => self
+                .users
+                .try_get_or_insert(&rating.user)
+                .ok_or_else(too_many)?,
+        };
+        let item = match item {
+            Some(item) => item,
+            None => self
+                .items
+                .try_get_or_insert(&rating.item)
+                .ok_or_else(too_many)?,
+        };
         self.interactions.push(Interaction {
             user,
             item,
@@ -198,14 +209,7 @@ impl Builder {
     }
 
     fn read_metadata(&mut self, path: &Path) -> Result<FileReport> {
-        let mut file = FileReport {
-            path: path.to_path_buf(),
-            format: Format::MetadataJson,
-            lines: 0,
-            records: 0,
-            malformed: 0,
-            repaired: 0,
-        };
+        let mut file = FileReport::new(path, Format::MetadataJson);
         file.lines = batch::for_each_batch(path, input::open(path)?, |batch| {
             let (items, item_meta) = (&self.items, &self.item_meta);
             let parsed = parse_batch(batch, |line| {
@@ -213,9 +217,9 @@ impl Builder {
                 Ok(Some(match items.get(product.asin()) {
                     // Cleaning HTML is the costly part: done only for wanted, new items.
                     Some(item) if item_meta[item as usize].is_none() => {
-                        Matched::New(item, product.item_meta())
+                        Matched::First(item, product.item_meta())
                     }
-                    Some(_) => Matched::Known,
+                    Some(_) => Matched::Again,
                     None => Matched::NoItem(fingerprint(product.asin())),
                 }))
             });
@@ -225,11 +229,11 @@ impl Builder {
                 };
                 file.records += 1;
                 match matched {
-                    Matched::New(item, meta) => match &mut self.item_meta[item as usize] {
+                    Matched::First(item, meta) => match &mut self.item_meta[item as usize] {
                         Some(_) => self.report.duplicate_products += 1,
                         slot => *slot = Some(meta),
                     },
-                    Matched::Known => self.report.duplicate_products += 1,
+                    Matched::Again => self.report.duplicate_products += 1,
                     Matched::NoItem(asin) => {
                         if self.unmatched_products.insert(asin) {
                             self.report.products_without_interactions += 1;
@@ -279,12 +283,20 @@ impl Builder {
     }
 }
 
+/// A parsed interaction with the indices of its ids, if they were known
+/// before its batch (maps only grow, so those stay valid).
+struct Known<'a> {
+    user: Option<u32>,
+    item: Option<u32>,
+    rating: Rating<'a>,
+}
+
 /// What a metadata line is to the dataset.
 enum Matched {
-    /// Metadata for an item with interactions, not seen before in earlier batches.
-    New(u32, ItemMeta),
+    /// Metadata for an item with interactions, not described by an earlier batch.
+    First(u32, ItemMeta),
     /// Metadata for an item already described.
-    Known,
+    Again,
     /// Metadata for an ASIN without interactions, by fingerprint.
     NoItem(u64),
 }
@@ -309,9 +321,7 @@ fn parse_batch<'b, T: Send>(
 /// keeps memory small; a collision (odds about 1e-5 among 15 million ASINs)
 /// would under-count by one.
 fn fingerprint(asin: &str) -> u64 {
-    let mut hasher = FxBuildHasher.build_hasher();
-    asin.hash(&mut hasher);
-    hasher.finish()
+    FxBuildHasher.hash_one(asin)
 }
 
 /// The directory holding the files, or for a single file its name without extensions.
@@ -351,23 +361,39 @@ mod tests {
     }
 
     fn review(user: &str, asin: &str, rating: f32, time: i64) -> String {
-        format!(r#"{{"reviewerID": "{user}", "asin": "{asin}", "overall": {rating:.1}, "unixReviewTime": {time}}}"#) + "\n"
+        format!(
+            r#"{{"reviewerID": "{user}", "asin": "{asin}", "overall": {rating:.1}, "unixReviewTime": {time}}}"#
+        ) + "\n"
     }
 
     fn product(asin: &str, title: &str) -> String {
-        format!(r#"{{"asin": "{asin}", "title": "{title}", "category": ["Books"], "price": "$1.50"}}"#) + "\n"
+        format!(
+            r#"{{"asin": "{asin}", "title": "{title}", "category": ["Books"], "price": "$1.50"}}"#
+        ) + "\n"
     }
 
     #[test]
     fn indexes_users_and_items_in_first_seen_order() {
         let dir = tempfile::tempdir().unwrap();
-        let reviews = [review("u1", "i1", 5.0, 10), review("u2", "i2", 4.0, 20), review("u1", "i2", 3.0, 30)].concat();
+        let reviews = [
+            review("u1", "i1", 5.0, 10),
+            review("u2", "i2", 4.0, 20),
+            review("u1", "i2", 3.0, 30),
+        ]
+        .concat();
         let path = write(dir.path(), "reviews.json", &reviews);
         let dataset = Dataset::read(&[path], None).unwrap();
         assert_eq!(dataset.name, "reviews");
         assert_eq!((dataset.n_users(), dataset.n_items()), (2, 2));
-        assert_eq!(dataset.users.iter().map(|(_, id)| id).collect::<Vec<_>>(), ["u1", "u2"]);
-        let pairs: Vec<_> = dataset.interactions.iter().map(|i| (i.user, i.item, i.rating, i.order)).collect();
+        assert_eq!(
+            dataset.users.iter().map(|(_, id)| id).collect::<Vec<_>>(),
+            ["u1", "u2"]
+        );
+        let pairs: Vec<_> = dataset
+            .interactions
+            .iter()
+            .map(|i| (i.user, i.item, i.rating, i.order))
+            .collect();
         assert_eq!(pairs, [(0, 0, 5.0, 0), (1, 1, 4.0, 1), (0, 1, 3.0, 2)]);
         assert_eq!(dataset.item_meta, [None, None]);
         let ratings = dataset.ratings();
@@ -378,20 +404,35 @@ mod tests {
     fn duplicates_collapse_to_the_latest() {
         let dir = tempfile::tempdir().unwrap();
         let first = [
-            review("u1", "i1", 1.0, 50),     // older than the one below: dropped
-            review("u1", "i1", 2.0, 100),    // same time as in the second file: dropped
+            review("u1", "i1", 1.0, 50),  // older than the one below: dropped
+            review("u1", "i1", 2.0, 100), // same time as in the second file: dropped
             review("u2", "i1", 3.0, 100),
-            review("u2", "i1", 3.0, 100),    // byte-identical duplicate
+            review("u2", "i1", 3.0, 100), // byte-identical duplicate
         ]
         .concat();
         let second = [review("u1", "i1", 4.0, 100), review("u3", "i1", 5.0, 1)].concat();
-        let paths = [write(dir.path(), "a.json", &first), write(dir.path(), "b.json", &second)];
+        let paths = [
+            write(dir.path(), "a.json", &first),
+            write(dir.path(), "b.json", &second),
+        ];
         let dataset = Dataset::read(&paths, None).unwrap();
         assert_eq!(dataset.report.duplicates_collapsed, 3);
-        let kept: Vec<_> = dataset.interactions.iter().map(|i| (i.user, i.rating, i.order)).collect();
+        let kept: Vec<_> = dataset
+            .interactions
+            .iter()
+            .map(|i| (i.user, i.rating, i.order))
+            .collect();
         assert_eq!(kept, [(1, 3.0, 3), (0, 4.0, 4), (2, 5.0, 5)]);
-        assert_eq!(dataset.name, dir.path().file_name().unwrap().to_string_lossy());
-        let files: Vec<_> = dataset.report.files.iter().map(|f| (f.lines, f.records)).collect();
+        assert_eq!(
+            dataset.name,
+            dir.path().file_name().unwrap().to_string_lossy()
+        );
+        let files: Vec<_> = dataset
+            .report
+            .files
+            .iter()
+            .map(|f| (f.lines, f.records))
+            .collect();
         assert_eq!(files, [(4, 4), (2, 2)]);
     }
 
@@ -407,21 +448,30 @@ mod tests {
         ]
         .concat();
         let reviews = [review("u1", "i1", 5.0, 1), review("u1", "i2", 4.0, 2)].concat();
-        let paths = [write(dir.path(), "meta.json", &meta), write(dir.path(), "reviews.json", &reviews)];
+        let paths = [
+            write(dir.path(), "meta.json", &meta),
+            write(dir.path(), "reviews.json", &reviews),
+        ];
         let dataset = Dataset::read(&paths, None).unwrap();
         assert_eq!(dataset.n_items(), 2);
         assert_eq!(dataset.item_meta.len(), 2);
         assert_eq!(dataset.item_meta[0], None);
         let meta = dataset.item_meta[1].as_ref().unwrap();
         assert_eq!(meta.title.as_deref(), Some("Second & more"));
-        assert_eq!((meta.categories.as_slice(), meta.price), (&["Books".to_owned()][..], Some(1.5)));
+        assert_eq!(
+            (meta.categories.as_slice(), meta.price),
+            (&["Books".to_owned()][..], Some(1.5))
+        );
         let report = &dataset.report;
         assert_eq!(report.products_without_interactions, 1);
         assert_eq!(report.duplicate_products, 2);
         assert_eq!(report.files[0].format, Format::MetadataJson);
         assert_eq!((report.files[0].records, report.files[0].malformed), (4, 1));
         assert_eq!(report.problems.len(), 1);
-        assert_eq!((report.problems[0].line, report.problems[0].reason.as_str()), (5, "missing field `asin`"));
+        assert_eq!(
+            (report.problems[0].line, report.problems[0].reason.as_str()),
+            (5, "missing field `asin`")
+        );
     }
 
     #[test]
@@ -429,7 +479,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = [
             write(dir.path(), "r.json", &review("u1", "0205616461", 5.0, 1)),
-            write(dir.path(), "k.csv", "UserId,ProductId,Rating,Timestamp,\r\nu2,205616461,4,2,\r\n"),
+            write(
+                dir.path(),
+                "k.csv",
+                "UserId,ProductId,Rating,Timestamp,\r\nu2,205616461,4,2,\r\n",
+            ),
             write(dir.path(), "c.csv", "0205616461,u3,3.0,3\n"),
         ];
         let dataset = Dataset::read(&paths, None).unwrap();
@@ -470,14 +524,24 @@ mod tests {
         ];
         let error = Dataset::read(&paths, None).unwrap_err();
         assert!(error.to_string().contains("Video.txt"), "{error}");
-        assert!(matches!(Dataset::read(&[], None), Err(DatasetError::NoInput)));
+        assert!(matches!(
+            Dataset::read(&[], None),
+            Err(DatasetError::NoInput)
+        ));
     }
 
     #[test]
     fn names_come_from_the_directory_or_the_file() {
-        let name = |paths: &[&str]| dataset_name(&paths.iter().map(PathBuf::from).collect::<Vec<_>>());
-        assert_eq!(name(&["d/reviews_Musical_Instruments_5.json.gz"]), "reviews_Musical_Instruments_5");
+        let name =
+            |paths: &[&str]| dataset_name(&paths.iter().map(PathBuf::from).collect::<Vec<_>>());
+        assert_eq!(
+            name(&["d/reviews_Musical_Instruments_5.json.gz"]),
+            "reviews_Musical_Instruments_5"
+        );
         assert_eq!(name(&["d/x.y.csv"]), "x.y");
-        assert_eq!(name(&["data/gift/a.json.gz", "data/gift/b.json.gz"]), "gift");
+        assert_eq!(
+            name(&["data/gift/a.json.gz", "data/gift/b.json.gz"]),
+            "gift"
+        );
     }
 }

@@ -18,24 +18,28 @@
 //! `rank` as a string or a list, `vote` as a string with thousands
 //! separators, and ASINs whose leading zeros a spreadsheet stripped.
 //!
-//! ```no_run
-//! use std::path::PathBuf;
-//! use recsys::dataset::Dataset;
+//! ```
+//! use recsys::dataset::{Dataset, Format};
 //!
-//! let dir = PathBuf::from("data/amazon/mcauley2018-gift-cards");
-//! let paths = [dir.join("Gift_Cards_5.json.gz"), dir.join("meta_Gift_Cards.json.gz")];
-//! let dataset = Dataset::read(&paths, None)?;
-//! println!(
-//!     "{}: {} users, {} items, {} interactions, {} problems",
-//!     dataset.name,
-//!     dataset.n_users(),
-//!     dataset.n_items(),
-//!     dataset.interactions.len(),
-//!     dataset.report.problem_count(),
-//! );
-//! let ratings = dataset.ratings(); // user × item CSR matrix
-//! # let _ = ratings;
-//! # Ok::<(), recsys::dataset::DatasetError>(())
+//! let dir = tempfile::tempdir()?;
+//! let reviews = dir.path().join("Gift_Cards_5.json"); // gzip or plain, whatever the name
+//! std::fs::write(
+//!     &reviews,
+//!     concat!(
+//!         r#"{"reviewerID": "A1", "asin": "B004LLIKVU", "overall": 5.0, "unixReviewTime": 1529193600}"#,
+//!         "\n",
+//!         r#"{"reviewerID": "A2", "asin": "B004LLIKVU", "overall": "five", "unixReviewTime": 1528934400}"#,
+//!         "\n",
+//!     ),
+//! )?;
+//! let dataset = Dataset::read(&[reviews], None)?;
+//! assert_eq!(dataset.report.files[0].format, Format::ReviewsJson);
+//! assert_eq!((dataset.n_users(), dataset.n_items()), (1, 1));
+//! let problem = &dataset.report.problems[0];
+//! assert_eq!((problem.line, problem.reason.as_str()), (2, r#"rating not a number: "five""#));
+//! let ratings = dataset.ratings(); // the user × item CSR matrix
+//! assert_eq!(ratings.row(0), (&[0][..], &[5.0][..]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod batch;

@@ -51,12 +51,10 @@ pub(crate) fn record(format: Format, line: &[u8]) -> Parsed<(Record, bool)> {
         return Ok(None);
     }
     match format {
-        Format::ReviewsJson => {
-            json::parse_review(line).map(|(review, repaired)| Some((Record::Review(review), repaired)))
-        }
-        Format::MetadataJson => {
-            ProductLine::parse(line).map(|product| Some((Record::Product(product.product()), false)))
-        }
+        Format::ReviewsJson => json::parse_review(line)
+            .map(|(review, repaired)| Some((Record::Review(review), repaired))),
+        Format::MetadataJson => ProductLine::parse(line)
+            .map(|product| Some((Record::Product(product.product()), false))),
         Format::RatingsCsv | Format::KaggleCsv => Ok(rating(format, line)?.map(|rating| {
             let review = Review {
                 user: rating.user.into_owned(),

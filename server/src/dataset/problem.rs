@@ -47,6 +47,8 @@ impl fmt::Display for Problem {
     }
 }
 
+impl std::error::Error for Problem {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,7 +58,9 @@ mod tests {
         let raw = vec![b'a'; MAX_RAW + 10];
         let problem = Problem::new(Path::new("f"), 3, "bad".into(), &raw, raw.len() as u64);
         assert!(problem.raw.len() < MAX_RAW + 100);
-        assert!(problem.raw.ends_with(&format!("[truncated, {} bytes in all]", MAX_RAW + 10)));
+        assert!(problem
+            .raw
+            .ends_with(&format!("[truncated, {} bytes in all]", MAX_RAW + 10)));
         assert_eq!(problem.to_string(), "f:3: bad");
     }
 

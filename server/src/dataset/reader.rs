@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::Result;
 use super::format::{detect_format, Format};
-use super::input::{self, LineEvent, LineReader};
+use super::input::{self, LineReader};
 use super::parse;
 use super::problem::Problem;
 use super::record::Record;
@@ -108,28 +108,14 @@ impl Iterator for RecordReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let (number, outcome, raw, len) = match self.lines.next()? {
-                LineEvent::Line { number, bytes } => (
-                    number,
-                    parse::record(self.format, bytes),
-                    bytes,
-                    bytes.len() as u64,
-                ),
-                LineEvent::TooLong { number, head, len } => {
-                    (number, Err(too_long(len)), head, len)
+            let (number, line) = match self.lines.next()?.into_line(&self.path) {
+                Ok(line) => line,
+                Err(problem) => {
+                    self.malformed += 1;
+                    return Some(Err(problem));
                 }
-                LineEvent::Failed {
-                    number,
-                    partial,
-                    error,
-                } => (
-                    number,
-                    Err(read_failed(&error)),
-                    partial,
-                    partial.len() as u64,
-                ),
             };
-            match outcome {
+            match parse::record(self.format, line) {
                 Ok(None) => continue,
                 Ok(Some((record, repaired))) => {
                     self.records += 1;
@@ -138,7 +124,8 @@ impl Iterator for RecordReader {
                 }
                 Err(reason) => {
                     self.malformed += 1;
-                    return Some(Err(Problem::new(&self.path, number, reason, raw, len)));
+                    let len = line.len() as u64;
+                    return Some(Err(Problem::new(&self.path, number, reason, line, len)));
                 }
             }
         }
@@ -155,19 +142,6 @@ impl fmt::Debug for RecordReader {
             .field("malformed", &self.malformed)
             .finish_non_exhaustive()
     }
-}
-
-/// The reason given for a line over the length limit.
-pub(crate) fn too_long(len: u64) -> String {
-    format!(
-        "line of {len} bytes is longer than the limit of {} bytes",
-        input::MAX_LINE
-    )
-}
-
-/// The reason given when the input cannot be read any further.
-pub(crate) fn read_failed(error: &std::io::Error) -> String {
-    format!("input unreadable from this line on (truncated or corrupt file?): {error}")
 }
 
 #[cfg(test)]
@@ -210,12 +184,21 @@ mod tests {
         let (line, first) = reader.next().unwrap().unwrap();
         assert_eq!(line, 1);
         let first = review(first);
-        assert_eq!((first.user.as_str(), first.asin.as_str()), ("A1", "0000031887"));
+        assert_eq!(
+            (first.user.as_str(), first.asin.as_str()),
+            ("A1", "0000031887")
+        );
         let (line, second) = reader.next().unwrap().unwrap();
         let second = review(second);
-        assert_eq!((line, second.helpful, second.text, second.reviewer_name), (2, Some((1, 2)), None, None));
+        assert_eq!(
+            (line, second.helpful, second.text, second.reviewer_name),
+            (2, Some((1, 2)), None, None)
+        );
         assert!(reader.next().is_none());
-        assert_eq!((reader.lines(), reader.records(), reader.malformed()), (2, 2, 0));
+        assert_eq!(
+            (reader.lines(), reader.records(), reader.malformed()),
+            (2, 2, 0)
+        );
     }
 
     #[test]
@@ -235,26 +218,39 @@ mod tests {
             Some("MAXIMUM PC & more\nDesigned for Maximum PC")
         );
         assert_eq!((product.price, product.price_raw.as_deref()), (None, None));
-        assert_eq!(product.rank, Some((742, Some("Magazine Subscriptions".into()))));
+        assert_eq!(
+            product.rank,
+            Some((742, Some("Magazine Subscriptions".into())))
+        );
     }
 
     #[test]
     fn reads_ratings_csv_and_kaggle_csv() {
         let dir = tempfile::tempdir().unwrap();
-        let ratings = write(dir.path(), "r.csv", b"B00005N7P0,AH2IFH762VY5U,5.0,1005177600\nB00005N7OJ,A3JPFWKS83R49V,3.0,1174694400\n");
+        let ratings = write(
+            dir.path(),
+            "r.csv",
+            b"B00005N7P0,AH2IFH762VY5U,5.0,1005177600\nB00005N7OJ,A3JPFWKS83R49V,3.0,1174694400\n",
+        );
         let reviews: Vec<_> = RecordReader::open(&ratings, None)
             .unwrap()
             .map(|r| review(r.unwrap().1))
             .collect();
         assert_eq!(reviews.len(), 2);
-        assert_eq!((reviews[1].user.as_str(), reviews[1].asin.as_str()), ("A3JPFWKS83R49V", "B00005N7OJ"));
+        assert_eq!(
+            (reviews[1].user.as_str(), reviews[1].asin.as_str()),
+            ("A3JPFWKS83R49V", "B00005N7OJ")
+        );
         assert_eq!(reviews[1].text, None);
 
         let kaggle = write(dir.path(), "k.csv", b"UserId,ProductId,Rating,Timestamp,\r\nA39HTATAQ9V7YF,205616461,5,1369699200,\r\nA1,B00007M0CP,1,1300665600,\r\n");
         let mut reader = RecordReader::open(&kaggle, None).unwrap();
         assert_eq!(reader.format(), Format::KaggleCsv);
         let lines: Vec<_> = reader.by_ref().map(|r| r.unwrap()).collect();
-        assert_eq!(lines.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(
+            lines.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+            [2, 3]
+        );
         assert_eq!(review(lines[0].1.clone()).asin, "0205616461");
         assert_eq!((reader.records(), reader.repaired()), (2, 1));
     }
@@ -263,15 +259,22 @@ mod tests {
     fn every_malformed_line_is_a_problem_with_its_line_and_reason() {
         let dir = tempfile::tempdir().unwrap();
         let content = concat!(
-            r#"{"reviewerID": "A1", "asin": "B1", "overall": 5.0, "unixReviewTime": 1}"#, "\n",
-            "not json at all\n",
-            r#"[{"reviewerID": "A1", "asin": "B1", "overall": 5.0}]"#, "\n",
+            r#"{"reviewerID": "A1", "asin": "B1", "overall": 5.0, "unixReviewTime": 1}"#,
             "\n",
-            r#"{"reviewerID": "A2", "overall": 5.0, "unixReviewTime": 1}"#, "\n",
-            r#"{"reviewerID": "A3", "asin": "B1", "overall": 7, "unixReviewTime": 1}"#, "\n",
-            r#"{"reviewerID": "A4", "asin": "B1", "overall": "five", "unixReviewTime": 1}"#, "\n",
-            r#"{"reviewerID": "A5", "asin": "B1", "overall": 4, "unixReviewTime": "noon"}"#, "\n",
-            r#"{"reviewerID": "A6", "asin": "B1", "overall": 4, "reviewTime": "01 2, 2003"}"#, "\n",
+            "not json at all\n",
+            r#"[{"reviewerID": "A1", "asin": "B1", "overall": 5.0}]"#,
+            "\n",
+            "\n",
+            r#"{"reviewerID": "A2", "overall": 5.0, "unixReviewTime": 1}"#,
+            "\n",
+            r#"{"reviewerID": "A3", "asin": "B1", "overall": 7, "unixReviewTime": 1}"#,
+            "\n",
+            r#"{"reviewerID": "A4", "asin": "B1", "overall": "five", "unixReviewTime": 1}"#,
+            "\n",
+            r#"{"reviewerID": "A5", "asin": "B1", "overall": 4, "unixReviewTime": "noon"}"#,
+            "\n",
+            r#"{"reviewerID": "A6", "asin": "B1", "overall": 4, "reviewTime": "01 2, 2003"}"#,
+            "\n",
         );
         let path = write(dir.path(), "mixed.json", content.as_bytes());
         let mut reader = RecordReader::open(&path, None).unwrap();
@@ -289,10 +292,21 @@ mod tests {
         assert_eq!(problems[4], (7, "rating not a number: \"five\""));
         assert!(problems[5].0 == 8 && problems[5].1.starts_with("bad timestamp"));
         let problem = items[1].as_ref().unwrap_err();
-        assert_eq!((problem.file.as_path(), problem.raw.as_str()), (path.as_path(), "not json at all"));
+        assert_eq!(
+            (problem.file.as_path(), problem.raw.as_str()),
+            (path.as_path(), "not json at all")
+        );
         let (line, last) = items.last().unwrap().clone().unwrap();
         assert_eq!((line, review(last).timestamp), (9, 1_041_465_600));
-        assert_eq!((reader.lines(), reader.records(), reader.malformed(), reader.repaired()), (9, 2, 6, 1));
+        assert_eq!(
+            (
+                reader.lines(),
+                reader.records(),
+                reader.malformed(),
+                reader.repaired()
+            ),
+            (9, 2, 6, 1)
+        );
     }
 
     #[test]
@@ -300,7 +314,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut content = Vec::new();
         for i in 0..20_000 {
-            let line = format!(r#"{{"reviewerID": "A{i}", "asin": "B{}", "overall": 4.0, "unixReviewTime": {i}}}"#, i % 97);
+            let line = format!(
+                r#"{{"reviewerID": "A{i}", "asin": "B{}", "overall": 4.0, "unixReviewTime": {i}}}"#,
+                i % 97
+            );
             content.extend_from_slice(line.as_bytes());
             content.push(b'\n');
         }
@@ -312,24 +329,34 @@ mod tests {
         assert!(good.iter().all(|item| item.is_ok()));
         let problem = last.as_ref().unwrap_err();
         assert_eq!(problem.line, good.len() as u64 + 1);
-        assert!(problem.reason.starts_with("input unreadable from this line on"), "{}", problem.reason);
+        assert!(
+            problem
+                .reason
+                .starts_with("input unreadable from this line on"),
+            "{}",
+            problem.reason
+        );
     }
 
     #[test]
     fn corrupt_gzip_ends_with_a_problem() {
         let dir = tempfile::tempdir().unwrap();
-        let mut gz = gzip(b"{\"reviewerID\": \"A\", \"asin\": \"B\", \"overall\": 1, \"unixReviewTime\": 1}\n");
+        let mut gz = gzip(
+            b"{\"reviewerID\": \"A\", \"asin\": \"B\", \"overall\": 1, \"unixReviewTime\": 1}\n",
+        );
         let middle = gz.len() / 2;
         gz[middle..].iter_mut().for_each(|b| *b = !*b);
         let path = write(dir.path(), "bad.gz", &gz);
-        let items: Vec<_> = RecordReader::open(&path, Some(Format::ReviewsJson)).unwrap().collect();
+        let items: Vec<_> = RecordReader::open(&path, Some(Format::ReviewsJson))
+            .unwrap()
+            .collect();
         assert!(items.last().unwrap().is_err());
     }
 
     #[test]
     fn a_five_megabyte_line_is_parsed_or_rejected_never_fatal() {
         let dir = tempfile::tempdir().unwrap();
-        let text = "lorem ipsum ".repeat(5 << 20 / 12);
+        let text = "lorem ipsum ".repeat((5 << 20) / 12);
         let mut content = format!(r#"{{"reviewerID": "A1", "asin": "B1", "overall": 5.0, "unixReviewTime": 1, "reviewText": "{text}"}}"#).into_bytes();
         content.push(b'\n');
         content.extend(std::iter::repeat_n(b'x', 5 << 20));
@@ -343,7 +370,9 @@ mod tests {
         assert_eq!(problem.line, 2);
         assert!(problem.reason.starts_with("not JSON"));
         assert!(problem.raw.len() < crate::dataset::MAX_RAW + 100);
-        assert!(problem.raw.ends_with(&format!("[truncated, {} bytes in all]", 5 << 20)));
+        assert!(problem
+            .raw
+            .ends_with(&format!("[truncated, {} bytes in all]", 5 << 20)));
         assert!(items[2].is_ok());
     }
 
@@ -351,10 +380,18 @@ mod tests {
     fn a_line_over_the_limit_is_skipped_in_bounded_memory() {
         let mut content = vec![b'{'; input::MAX_LINE + 1];
         content.extend_from_slice(b"\n{\"reviewerID\": \"A2\", \"asin\": \"B1\", \"overall\": 4.0, \"unixReviewTime\": 2}\n");
-        let reader = RecordReader::from_reader("huge.json", Format::ReviewsJson, std::io::Cursor::new(content));
+        let reader = RecordReader::from_reader(
+            "huge.json",
+            Format::ReviewsJson,
+            std::io::Cursor::new(content),
+        );
         let items: Vec<_> = reader.collect();
         let problem = items[0].as_ref().unwrap_err();
-        assert!(problem.reason.contains("longer than the limit"), "{}", problem.reason);
+        assert!(
+            problem.reason.contains("longer than the limit"),
+            "{}",
+            problem.reason
+        );
         assert!(items[1].is_ok());
     }
 

@@ -1,6 +1,6 @@
 //! What reading a dataset found: per-file counts and the problems met.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::format::Format;
 use super::problem::Problem;
@@ -24,6 +24,20 @@ pub struct FileReport {
     /// Records accepted after a documented repair: a timestamp taken from
     /// `reviewTime`, or leading zeros restored to a spreadsheet-mangled ASIN.
     pub repaired: u64,
+}
+
+impl FileReport {
+    /// An empty report for `path`.
+    pub(crate) fn new(path: &Path, format: Format) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            format,
+            lines: 0,
+            records: 0,
+            malformed: 0,
+            repaired: 0,
+        }
+    }
 }
 
 /// What [`Dataset::read`](super::Dataset::read) found besides the data.

@@ -1,0 +1,394 @@
+//! `recsys synth`: an Amazon-format dataset of any size with the structure recommenders feed on.
+//!
+//! Items belong to categories and brands and have power-law popularity; users have power-law
+//! activity, a main and a second category and a favourite brand in each, so their choices are
+//! predictable from their history (collaborative signal) and from item text (content signal).
+//! Output: 2018-format review JSON lines and metadata JSON lines, plain or gzip.
+
+mod vocab;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::{Error, Result};
+use vocab::{Category, CATEGORIES, SUMMARIES};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    /// Number of users.
+    pub users: usize,
+    /// Number of items.
+    pub items: usize,
+    /// Target number of interactions (reviews); the output has exactly this many unless users
+    /// x items is smaller.
+    pub interactions: usize,
+    /// Seed: the same options give the same files.
+    pub seed: u64,
+    /// Write `.json.gz` instead of `.json`.
+    pub gzip: bool,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct SynthOutput {
+    /// The review file.
+    pub reviews: PathBuf,
+    /// The metadata file.
+    pub metadata: PathBuf,
+    /// Reviews written.
+    pub interactions: usize,
+}
+
+/// xoshiro256** seeded through SplitMix64: fast, small, repeatable.
+#[derive(Debug, Clone)]
+pub struct Rng([u64; 4]);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        let mut s = seed;
+        let mut next = || {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        Rng([next(), next(), next(), next()])
+    }
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let s = &mut self.0;
+        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Uniform in 0..n (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+    }
+    /// A random element.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// A discrete distribution sampled by binary search over its cumulative weights.
+#[derive(Debug, Clone)]
+struct Cdf(Vec<f64>);
+
+impl Cdf {
+    fn new(weights: impl IntoIterator<Item = f64>) -> Cdf {
+        let mut total = 0.0;
+        Cdf(weights.into_iter().map(|w| {
+            total += w;
+            total
+        }).collect())
+    }
+    fn sample(&self, rng: &mut Rng) -> usize {
+        let x = rng.f64() * self.0.last().copied().unwrap_or(0.0);
+        self.0.partition_point(|&c| c <= x).min(self.0.len() - 1)
+    }
+}
+
+struct Item {
+    category: usize,
+    brand: usize,
+}
+
+/// Items of one (category, brand) and of one category, with popularity-weighted samplers.
+struct Pools {
+    by_category: Vec<(Vec<u32>, Cdf)>,
+    by_brand: Vec<Vec<(Vec<u32>, Cdf)>>,
+}
+
+fn pools(items: &[Item], popularity: &[f64]) -> Pools {
+    let make = |members: Vec<u32>| {
+        let cdf = Cdf::new(members.iter().map(|&i| popularity[i as usize]));
+        (members, cdf)
+    };
+    let by_category = (0..CATEGORIES.len())
+        .map(|c| make((0..items.len() as u32).filter(|&i| items[i as usize].category == c).collect()))
+        .collect();
+    let by_brand = CATEGORIES
+        .iter()
+        .enumerate()
+        .map(|(c, cat)| {
+            (0..cat.brands.len())
+                .map(|b| {
+                    make(
+                        (0..items.len() as u32)
+                            .filter(|&i| items[i as usize].category == c && items[i as usize].brand == b)
+                            .collect(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    Pools { by_category, by_brand }
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + (month <= 2) as i64, month, day)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReviewLine<'a> {
+    overall: f32,
+    verified: bool,
+    review_time: String,
+    #[serde(rename = "reviewerID")]
+    reviewer_id: &'a str,
+    asin: &'a str,
+    reviewer_name: String,
+    review_text: String,
+    summary: &'a str,
+    unix_review_time: i64,
+}
+
+#[derive(Serialize)]
+struct MetaLine<'a> {
+    asin: &'a str,
+    title: String,
+    brand: &'a str,
+    category: [&'a str; 3],
+    description: [String; 1],
+    price: String,
+    main_cat: &'a str,
+}
+
+fn writer(path: &Path, gzip: bool) -> Result<Box<dyn Write>> {
+    let file = File::create(path).map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+    Ok(if gzip {
+        Box::new(BufWriter::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast())))
+    } else {
+        Box::new(BufWriter::new(file))
+    })
+}
+
+fn asin(i: usize) -> String {
+    format!("B{:09}", i + 1)
+}
+
+fn user_id(u: usize) -> String {
+    format!("U{:09}", u + 1)
+}
+
+/// Generates a dataset into `dir` (created if needed): `reviews.json[.gz]`, `meta.json[.gz]`.
+pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
+    let SynthOptions { users, items, seed, gzip, .. } = *options;
+    if users == 0 || items < CATEGORIES.len() {
+        return Err(Error::Usage(format!(
+            "synth needs at least 1 user and {} items",
+            CATEGORIES.len()
+        )));
+    }
+    let target = options.interactions.min(users * items / 2).max(users);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    let mut rng = Rng::new(seed);
+
+    // Items: categories round-robin, brands at random; popularity ~ 1 / rank^1.05, shuffled.
+    let catalogue: Vec<Item> = (0..items)
+        .map(|i| {
+            let category = i % CATEGORIES.len();
+            Item { category, brand: rng.below(CATEGORIES[category].brands.len()) }
+        })
+        .collect();
+    let mut popularity: Vec<f64> = (0..items).map(|r| 1.0 / ((r + 1) as f64).powf(1.05)).collect();
+    for i in (1..items).rev() {
+        popularity.swap(i, rng.below(i + 1));
+    }
+    let pools = pools(&catalogue, &popularity);
+
+    // Users: activity ~ 1 / rank^0.7, scaled to the target, at least 1 each.
+    let weights: Vec<f64> = (0..users).map(|r| 1.0 / ((r + 1) as f64).powf(0.7)).collect();
+    let total: f64 = weights.iter().sum();
+    let cap = items / 2;
+    let mut activity: Vec<usize> = weights
+        .iter()
+        .map(|w| ((w / total * target as f64).round() as usize).clamp(1, cap))
+        .collect();
+    // Rounding and the cap move the sum off the target: spread the difference evenly.
+    let mut sum: usize = activity.iter().sum();
+    while sum != target {
+        for a in activity.iter_mut() {
+            if sum < target && *a < cap {
+                *a += 1;
+                sum += 1;
+            } else if sum > target && *a > 1 {
+                *a -= 1;
+                sum -= 1;
+            }
+        }
+    }
+    for i in (1..users).rev() {
+        activity.swap(i, rng.below(i + 1));
+    }
+
+    let ext = if gzip { "json.gz" } else { "json" };
+    let reviews_path = dir.join(format!("reviews.{ext}"));
+    let meta_path = dir.join(format!("meta.{ext}"));
+    let mut out = writer(&reviews_path, gzip)?;
+    let io = |e: std::io::Error| Error::io("cannot write the synthetic reviews", e);
+    let start_day = 16_436i64; // 2015-01-01
+    let span_days = 5 * 365;
+    let mut written = 0usize;
+    let mut chosen = std::collections::HashSet::new();
+    for (u, &n) in activity.iter().enumerate() {
+        let main = rng.below(CATEGORIES.len());
+        let second = rng.below(CATEGORIES.len());
+        let favourite = |c: usize, rng: &mut Rng| rng.below(CATEGORIES[c].brands.len());
+        let (fav_main, fav_second) = (favourite(main, &mut rng), favourite(second, &mut rng));
+        let uid = user_id(u);
+        let mut day = start_day + rng.below(span_days) as i64;
+        chosen.clear();
+        for _ in 0..n {
+            let mut item = None;
+            for _attempt in 0..8 {
+                let roll = rng.f64();
+                let (c, fav) = if roll < 0.75 {
+                    (main, Some(fav_main))
+                } else if roll < 0.93 {
+                    (second, Some(fav_second))
+                } else {
+                    (rng.below(CATEGORIES.len()), None)
+                };
+                let pool = match fav {
+                    Some(b) if rng.f64() < 0.6 && !pools.by_brand[c][b].0.is_empty() => &pools.by_brand[c][b],
+                    _ => &pools.by_category[c],
+                };
+                let candidate = pool.0[pool.1.sample(&mut rng)];
+                if chosen.insert(candidate) {
+                    item = Some(candidate);
+                    break;
+                }
+            }
+            // A heavy user may exhaust their favourite pools: any unchosen item will do.
+            let item = item.unwrap_or_else(|| loop {
+                let candidate = rng.below(items) as u32;
+                if chosen.insert(candidate) {
+                    break candidate;
+                }
+            });
+            let it = &catalogue[item as usize];
+            let liked = (it.category == main && it.brand == fav_main)
+                || (it.category == second && it.brand == fav_second);
+            let base = if liked { 4.6 } else { 3.6 };
+            let rating = (base + rng.f64() * 1.4 - 0.7).round().clamp(1.0, 5.0) as f32;
+            day += 1 + rng.below(20) as i64;
+            let (y, m, d) = civil_from_days(day);
+            let cat = &CATEGORIES[it.category];
+            let summary = *rng.pick(SUMMARIES[rating as usize - 1]);
+            let line = ReviewLine {
+                overall: rating,
+                verified: rng.f64() < 0.8,
+                review_time: format!("{m:02} {d}, {y}"),
+                reviewer_id: &uid,
+                asin: &asin(item as usize),
+                reviewer_name: format!("Shopper {}", u + 1),
+                review_text: format!("{summary}. The {} from {}: {}.", rng.pick(cat.nouns), cat.brands[it.brand], rng.pick(cat.features)),
+                summary,
+                unix_review_time: day * 86_400,
+            };
+            serde_json::to_writer(&mut out, &line).map_err(|e| io(e.into()))?;
+            out.write_all(b"\n").map_err(io)?;
+            written += 1;
+        }
+    }
+    out.flush().map_err(io)?;
+    drop(out);
+
+    let mut meta = writer(&meta_path, gzip)?;
+    for (i, it) in catalogue.iter().enumerate() {
+        let cat: &Category = &CATEGORIES[it.category];
+        let noun = rng.pick(cat.nouns);
+        let adjective = rng.pick(cat.adjectives);
+        let brand = cat.brands[it.brand];
+        let price = cat.price.0 + (cat.price.1 - cat.price.0) * rng.f64().powi(2);
+        let line = MetaLine {
+            asin: &asin(i),
+            title: format!("{brand} {adjective} {noun}"),
+            brand,
+            category: [cat.name, *rng.pick(cat.subcategories), noun],
+            description: [format!(
+                "The {brand} {noun} is {adjective}, with {} and {}.",
+                rng.pick(cat.features),
+                rng.pick(cat.features)
+            )],
+            price: format!("${price:.2}"),
+            main_cat: cat.name,
+        };
+        serde_json::to_writer(&mut meta, &line).map_err(|e| io(e.into()))?;
+        meta.write_all(b"\n").map_err(io)?;
+    }
+    meta.flush().map_err(io)?;
+    Ok(SynthOutput { reviews: reviews_path, metadata: meta_path, interactions: written })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Dataset;
+
+    #[test]
+    fn dates_convert() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(16_436), (2015, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn generates_a_readable_dataset_repeatably() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SynthOptions { users: 200, items: 120, interactions: 3000, seed: 7, gzip: true };
+        let out = generate(&options, dir.path()).unwrap();
+        let data = Dataset::read(&[out.reviews.clone(), out.metadata.clone()], None).unwrap();
+        assert_eq!(data.report.problem_count(), 0);
+        assert_eq!(data.interactions.len(), out.interactions);
+        assert_eq!(out.interactions, 3000);
+        assert_eq!(data.n_users(), 200);
+        assert!(data.item_meta.iter().all(Option::is_some));
+        let again = tempfile::tempdir().unwrap();
+        let out2 = generate(&options, again.path()).unwrap();
+        let read = |p: &Path| std::fs::read(p).unwrap();
+        assert_eq!(read(&out.reviews), read(&out2.reviews));
+        assert_eq!(read(&out.metadata), read(&out2.metadata));
+    }
+
+    #[test]
+    fn popularity_has_a_long_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SynthOptions { users: 2000, items: 1000, interactions: 40_000, seed: 1, gzip: false };
+        let out = generate(&options, dir.path()).unwrap();
+        let data = Dataset::read(&[out.reviews], None).unwrap();
+        let mut counts = vec![0usize; data.n_items()];
+        data.interactions.iter().for_each(|i| counts[i.item as usize] += 1);
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let top_decile: usize = counts[..counts.len() / 10].iter().sum();
+        assert!(top_decile as f64 > 0.35 * data.interactions.len() as f64, "top 10% hold {top_decile}");
+    }
+}
