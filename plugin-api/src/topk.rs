@@ -42,7 +42,7 @@ pub fn top_k_iter(scores: impl IntoIterator<Item = (u32, f32)>, k: usize) -> Vec
     if k == 0 {
         return Vec::new();
     }
-    let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(k + 1);
+    let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(k.min(4096) + 1);
     for (item, score) in scores {
         if !score.is_finite() {
             continue;

@@ -1,0 +1,258 @@
+//! Training parameters: their specs, defaults, parsing and validation.
+
+use recsys_plugin_api::{ParamSpec, Params, PluginError};
+
+use crate::Weighting;
+
+/// Which side the neighbourhoods are built on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Item-kNN: items similar to the history items (parameter value `item`, the default).
+    Item,
+    /// User-kNN: the items of the users most similar to the history (parameter value `user`).
+    User,
+}
+
+impl Mode {
+    /// The parameter value naming this mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Item => "item",
+            Mode::User => "user",
+        }
+    }
+}
+
+/// The validated training parameters of the cf plugin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// Item- or user-kNN (`mode`).
+    pub mode: Mode,
+    /// Neighbours kept per item (item mode) or used per query (user mode) (`neighbours`).
+    pub neighbours: usize,
+    /// Cosine shrinkage: `dot / (|a| |b| + shrinkage)` (`shrinkage`).
+    pub shrinkage: f32,
+    /// Interaction weighting before similarity (`weighting`, `bm25_k1`, `bm25_b`).
+    pub weighting: Weighting,
+    /// Treat every stored interaction value and query weight as 1 (`binary`).
+    pub binary: bool,
+}
+
+/// Defaults, shared by [`Config::default`] and the parameter specs.
+const MODE: &str = "item";
+const NEIGHBOURS: usize = 100;
+const SHRINKAGE: f64 = 0.0;
+const WEIGHTING: &str = "none";
+const BM25_K1: f64 = 1.2;
+const BM25_B: f64 = 0.75;
+const BINARY: bool = true;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Item,
+            neighbours: NEIGHBOURS,
+            shrinkage: SHRINKAGE as f32,
+            weighting: Weighting::None,
+            binary: BINARY,
+        }
+    }
+}
+
+impl Config {
+    /// The parameter specs, with defaults and descriptions, as listed in the plugin info.
+    pub fn specs() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::string(
+                "mode",
+                MODE,
+                "`item` for item-kNN (scores are summed similarities of the history items' \
+                 neighbours) or `user` for user-kNN (sums the interactions of the users most \
+                 similar to the history)",
+            ),
+            ParamSpec::int(
+                "neighbours",
+                NEIGHBOURS as i64,
+                "neighbours kept per item (item mode) or similar users used per query (user \
+                 mode); at least 1",
+            ),
+            ParamSpec::float(
+                "shrinkage",
+                SHRINKAGE,
+                "cosine shrinkage, similarity = dot / (|a| |b| + shrinkage); damps \
+                 similarities resting on few co-occurrences; at least 0",
+            ),
+            ParamSpec::string(
+                "weighting",
+                WEIGHTING,
+                "interaction weighting before similarity: `none`, `tfidf` or `bm25` (as in \
+                 implicit's nearest_neighbours)",
+            ),
+            ParamSpec::float(
+                "bm25_k1",
+                BM25_K1,
+                "BM25 term-frequency saturation (weighting = bm25); at least 0",
+            ),
+            ParamSpec::float(
+                "bm25_b",
+                BM25_B,
+                "BM25 length normalisation, from 0 (none) to 1 (full) (weighting = bm25)",
+            ),
+            ParamSpec::bool(
+                "binary",
+                BINARY,
+                "treat every interaction value (e.g. a 1..5 rating) and query weight as 1; \
+                 false uses the values as strengths",
+            ),
+        ]
+    }
+
+    /// Reads and validates the parameters; absent ones take their defaults.
+    pub fn from_params(params: &Params) -> Result<Self, PluginError> {
+        let mode = match params.str_or("mode", MODE)? {
+            "item" => Mode::Item,
+            "user" => Mode::User,
+            other => {
+                return Err(PluginError::invalid_params(format!(
+                    "parameter `mode` must be \"item\" or \"user\", got {other:?}"
+                )))
+            }
+        };
+        let k1 = params.f64_or("bm25_k1", BM25_K1)? as f32;
+        let b = params.f64_or("bm25_b", BM25_B)? as f32;
+        let name = params.str_or("weighting", WEIGHTING)?;
+        let weighting = Weighting::parse(name, k1, b).ok_or_else(|| {
+            PluginError::invalid_params(format!(
+                "parameter `weighting` must be \"none\", \"tfidf\" or \"bm25\", got {name:?}"
+            ))
+        })?;
+        let config = Config {
+            mode,
+            neighbours: params.usize_or("neighbours", NEIGHBOURS)?,
+            shrinkage: params.f64_or("shrinkage", SHRINKAGE)? as f32,
+            weighting,
+            binary: params.bool_or("binary", BINARY)?,
+        };
+        // BM25 parameters are checked even when another weighting is chosen: a bad value in a
+        // configuration is a mistake either way.
+        check_bm25(k1, b)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the ranges (also used on loaded models).
+    pub fn validate(&self) -> Result<(), PluginError> {
+        if self.neighbours == 0 {
+            return Err(PluginError::invalid_params(
+                "parameter `neighbours` must be at least 1, got 0",
+            ));
+        }
+        if !(self.shrinkage.is_finite() && self.shrinkage >= 0.0) {
+            return Err(PluginError::invalid_params(format!(
+                "parameter `shrinkage` must be a finite number >= 0, got {}",
+                self.shrinkage
+            )));
+        }
+        if let Weighting::Bm25 { k1, b } = self.weighting {
+            check_bm25(k1, b)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_bm25(k1: f32, b: f32) -> Result<(), PluginError> {
+    if !(k1.is_finite() && k1 >= 0.0) {
+        return Err(PluginError::invalid_params(format!(
+            "parameter `bm25_k1` must be a finite number >= 0, got {k1}"
+        )));
+    }
+    if !(0.0..=1.0).contains(&b) {
+        return Err(PluginError::invalid_params(format!(
+            "parameter `bm25_b` must be between 0 and 1, got {b}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recsys_plugin_api::ErrorKind;
+
+    fn parse(json: &str) -> Result<Config, PluginError> {
+        Config::from_params(&Params::from_json(json).unwrap())
+    }
+
+    #[test]
+    fn defaults_match_the_specs() {
+        assert_eq!(parse("{}").unwrap(), Config::default());
+        let specs = Config::specs();
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "mode",
+                "neighbours",
+                "shrinkage",
+                "weighting",
+                "bm25_k1",
+                "bm25_b",
+                "binary"
+            ]
+        );
+        assert!(specs.iter().all(|s| !s.description.is_empty()));
+        // Every spec's default parses back to the default config.
+        let mut params = Params::new();
+        for s in &specs {
+            params.set(&s.name, s.default.clone());
+        }
+        assert_eq!(Config::from_params(&params).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn reads_every_parameter() {
+        let c = parse(
+            r#"{"mode": "user", "neighbours": 7, "shrinkage": 2, "weighting": "bm25",
+                "bm25_k1": 0.9, "bm25_b": 0.4, "binary": false}"#,
+        )
+        .unwrap();
+        assert_eq!(c.mode, Mode::User);
+        assert_eq!(c.neighbours, 7);
+        assert_eq!(c.shrinkage, 2.0);
+        assert_eq!(c.weighting, Weighting::Bm25 { k1: 0.9, b: 0.4 });
+        assert!(!c.binary);
+    }
+
+    #[test]
+    fn rejects_bad_values_with_clear_messages() {
+        for (json, needle) in [
+            (r#"{"neighbours": 0}"#, "`neighbours` must be at least 1"),
+            (
+                r#"{"neighbours": -3}"#,
+                "`neighbours` must be a non-negative integer",
+            ),
+            (
+                r#"{"shrinkage": -1.0}"#,
+                "`shrinkage` must be a finite number >= 0",
+            ),
+            (
+                r#"{"mode": "items"}"#,
+                "`mode` must be \"item\" or \"user\"",
+            ),
+            (
+                r#"{"weighting": "idf"}"#,
+                "`weighting` must be \"none\", \"tfidf\" or \"bm25\"",
+            ),
+            (r#"{"bm25_b": 1.5}"#, "`bm25_b` must be between 0 and 1"),
+            (
+                r#"{"bm25_k1": -0.1}"#,
+                "`bm25_k1` must be a finite number >= 0",
+            ),
+            (r#"{"binary": 1}"#, "`binary` must be true or false"),
+        ] {
+            let err = parse(json).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidParams, "{json}");
+            assert!(err.message.contains(needle), "{json}: {}", err.message);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! # recsys-cf: neighbourhood collaborative filtering
+//!
+//! The `cf` plugin of recsys: item-kNN (the default) and user-kNN on the user x item
+//! interaction matrix `X`, computed with sparse products on [sprs] matrices.
+//!
+//! ## Algorithm
+//!
+//! 1. **Values.** With `binary` (the default) every stored interaction counts as 1, whatever its
+//!    value (the host may pass 1..5 ratings); otherwise values are interaction strengths.
+//! 2. **Weighting** (`weighting`): `none`, `tfidf` or `bm25` (`bm25_k1`, `bm25_b`), applied to
+//!    the vectors being compared as implicit's `nearest_neighbours` module does: the compared
+//!    rows (items, or users in user mode) are documents and the other side are terms.
+//! 3. **Similarity**: cosine with shrinkage, `sim(a, b) = a·b / (|a| |b| + shrinkage)`; only
+//!    positive similarities are kept, never an item's similarity to itself.
+//! 4. **Item mode**: the rows of `Xᵀ X` are computed in parallel (rayon), each truncated to
+//!    its `neighbours` best entries as it is produced, giving a sparse item x item matrix. A
+//!    query scores `score(j) = Σ_h w_h · sim(h, j)` over its history items `h` (weights
+//!    `w_h` = 1 when binary), using only `h`'s stored neighbours: any history folds in,
+//!    including items the user did not have at training time.
+//! 5. **User mode**: a query's history (weighted like a user row) is compared with every user
+//!    through the inverted index (its row of `X Xᵀ`), the `neighbours` most similar users
+//!    (never the query's own training row) are kept, and `score(j) = Σ_u sim(u) · x_uj`.
+//! 6. The `k` best positively scored, non-excluded items are returned; if there are fewer than
+//!    `k`, the most popular remaining items follow with score 0. An **empty history** gets the
+//!    most popular items, scored by their interaction counts; it is never an error.
+//!
+//! `similar_items` returns an item's stored neighbours (item mode) or computes its cosine row
+//! of `Xᵀ X` on demand (user mode, unweighted, with the shrinkage). `explain` lists the history
+//! items with the largest `w_h · sim(h, item)` (at most [`MAX_CONTRIBUTIONS`]), and says
+//! "because you interacted with item N"; in user mode the item-item cosine stands in for the
+//! users' votes, which cannot be named as items. Models save to a compact checksummed binary
+//! format (see the `io` module); user-mode models store `X` and rebuild their indexes on load.
+//!
+//! ## Parameters
+//!
+//! | name | default | meaning |
+//! |---|---|---|
+//! | `mode` | `"item"` | `"item"` (item-kNN) or `"user"` (user-kNN) |
+//! | `neighbours` | `100` | neighbours kept per item, or similar users per query; >= 1 |
+//! | `shrinkage` | `0.0` | cosine shrinkage; >= 0 |
+//! | `weighting` | `"none"` | `"none"`, `"tfidf"` or `"bm25"` |
+//! | `bm25_k1` | `1.2` | BM25 term-frequency saturation; >= 0 |
+//! | `bm25_b` | `0.75` | BM25 length normalisation; 0..=1 |
+//! | `binary` | `true` | every interaction value and query weight counts as 1 |
+//!
+//! ## Accuracy
+//!
+//! On the Amazon Musical Instruments 5-core reviews (1,429 users x 900 items, leave-last-out,
+//! k = 10), the defaults reach NDCG@10 0.0538, level with implicit's `CosineRecommender`
+//! (K = 100, binary: 0.0536). Rerun with
+//! `recsys evaluate --data reviews_Musical_Instruments_5.json.gz --plugins cf --k 10`.
+//!
+//! ## Example
+//!
+//! ```
+//! use recsys_cf::Cf;
+//! use recsys_plugin_api::{CsrView, Params, Query, Recommender, TrainData};
+//!
+//! // Three users; items 0 and 1 are always taken together, item 2 alone.
+//! let indptr = [0, 2, 4, 5];
+//! let indices = [0, 1, 0, 1, 2];
+//! let values = [5.0, 4.0, 3.0, 5.0, 1.0];
+//! let x = CsrView::new(3, 3, &indptr, &indices, &values).unwrap();
+//! let model = Cf::train(&TrainData::new(x), &Params::new()).unwrap();
+//!
+//! // A new user who took item 0 gets item 1 first.
+//! let recs = model.recommend(&Query { exclude: &[0], ..Query::new(&[0], 2) }).unwrap();
+//! assert_eq!(recs[0].item, 1);
+//!
+//! // Models round-trip through bytes.
+//! let loaded = Cf::load(&model.save().unwrap()).unwrap();
+//! assert_eq!(loaded.similar_items(0, 1).unwrap(), model.similar_items(0, 1).unwrap());
+//! ```
+#![warn(missing_docs)]
+
+mod accumulator;
+mod config;
+mod history;
+mod io;
+mod item_knn;
+mod matrix;
+mod model;
+mod popularity;
+mod recommender;
+mod similarity;
+mod user_knn;
+mod weighting;
+
+pub use config::{Config, Mode};
+pub use model::{Cf, MAX_CONTRIBUTIONS};
+pub use weighting::Weighting;
+
+recsys_plugin_api::export_plugin!(Cf);
