@@ -182,6 +182,12 @@ pub struct RawItemText {
     pub description: RStr,
 }
 
+// SAFETY: a `RawItemText` only borrows immutable UTF-8 strings (like `&str`, which is `Send +
+// Sync`); nothing is ever written through its pointers.
+unsafe impl Send for RawItemText {}
+// SAFETY: as above.
+unsafe impl Sync for RawItemText {}
+
 /// The text fields of one item (empty strings where unknown).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ItemText<'a> {

@@ -63,18 +63,39 @@ pub fn top_k_iter(scores: impl IntoIterator<Item = (u32, f32)>, k: usize) -> Vec
 
 /// The `k` best items of a dense score vector (index = item), best first, skipping the items
 /// in `exclude` (sorted ascending, as [`crate::Query::exclude`] is) and non-finite scores.
+///
+/// Once `k` candidates are held, an item is only looked at further when its score can enter
+/// the list, so this costs little more than one pass over `scores`.
 pub fn top_k(scores: &[f32], k: usize, exclude: &[u32]) -> Vec<Scored> {
-    let mut excluded = exclude.iter().copied().peekable();
-    let candidates = scores.iter().enumerate().filter_map(move |(i, &s)| {
-        let i = i as u32;
-        while excluded.next_if(|&e| e < i).is_some() {}
-        if excluded.peek() == Some(&i) {
-            None
-        } else {
-            Some((i, s))
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(k.min(scores.len()) + 1);
+    // The worst kept score once the heap is full; below it nothing can enter.
+    let mut threshold = f32::NEG_INFINITY;
+    for (i, &score) in scores.iter().enumerate() {
+        if score < threshold || !score.is_finite() {
+            continue;
         }
-    });
-    top_k_iter(candidates, k)
+        let item = i as u32;
+        if exclude.binary_search(&item).is_ok() {
+            continue;
+        }
+        let candidate = Worst(Scored { item, score });
+        if heap.len() < k {
+            heap.push(candidate);
+        } else if let Some(mut top) = heap.peek_mut() {
+            if candidate < *top {
+                *top = candidate;
+            }
+        }
+        if heap.len() == k {
+            threshold = heap.peek().map_or(f32::NEG_INFINITY, |w| w.0.score);
+        }
+    }
+    let mut out: Vec<Scored> = heap.into_iter().map(|w| w.0).collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    out
 }
 
 #[cfg(test)]
@@ -91,5 +112,19 @@ mod tests {
         assert!(top_k(&scores, 0, &[]).is_empty());
         let tie = top_k(&[1.0, 1.0, 1.0], 2, &[]);
         assert_eq!((tie[0].item, tie[1].item), (0, 1));
+        let inf = top_k(&[f32::INFINITY, 1.0, f32::NEG_INFINITY], 3, &[]);
+        assert_eq!(inf.iter().map(|s| s.item).collect::<Vec<_>>(), vec![1]);
+    }
+
+    #[test]
+    fn dense_and_iterator_versions_agree() {
+        let scores: Vec<f32> = (0..1000u32).map(|i| ((i * 7919) % 101) as f32 / 7.0).collect();
+        let exclude: Vec<u32> = (0..1000).step_by(3).collect();
+        let candidates = scores
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| exclude.binary_search(&(*i as u32)).is_err())
+            .map(|(i, &s)| (i as u32, s));
+        assert_eq!(top_k(&scores, 25, &exclude), top_k_iter(candidates, 25));
     }
 }
