@@ -33,7 +33,11 @@ pub struct MetricsAccumulator {
 impl MetricsAccumulator {
     /// An accumulator for a catalogue of `n_items`.
     pub fn new(n_items: usize) -> Self {
-        MetricsAccumulator { sum: Metrics::default(), users: 0, recommended: vec![false; n_items] }
+        MetricsAccumulator {
+            sum: Metrics::default(),
+            users: 0,
+            recommended: vec![false; n_items],
+        }
     }
 
     /// Adds one user's top-k list against their relevant items (sorted ascending).

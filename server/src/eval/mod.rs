@@ -1,14 +1,16 @@
 //! Offline evaluation: hold out test items, train every plugin on the rest, rank the full
 //! catalogue for each test user (training items excluded) and score the top k.
 
+mod ensemble;
 mod metrics;
 mod protocol;
 mod report;
 mod runner;
 mod trainset;
 
+pub use ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
 pub use metrics::{Metrics, MetricsAccumulator};
 pub use protocol::{Protocol, Split};
 pub use report::{EvalReport, PluginResult};
-pub use runner::{evaluate, evaluate_plugin, EvalOptions};
+pub use runner::{evaluate, evaluate_plugin, EnsembleOptions, EvalOptions};
 pub use trainset::TrainSet;

@@ -118,7 +118,13 @@ mod tests {
     use super::*;
 
     fn ix(user: u32, item: u32, timestamp: i64, order: u64) -> Interaction {
-        Interaction { user, item, rating: 5.0, timestamp, order }
+        Interaction {
+            user,
+            item,
+            rating: 5.0,
+            timestamp,
+            order,
+        }
     }
 
     #[test]
@@ -147,7 +153,10 @@ mod tests {
         assert_eq!(Split::new(&rows, p).test, a.test);
         let other = Split::new(&rows, Protocol::parse("random-holdout", 0.3, 8).unwrap());
         assert_ne!(other.test, a.test);
-        let two = Split::new(&rows[..2], Protocol::parse("random-holdout", 0.9, 1).unwrap());
+        let two = Split::new(
+            &rows[..2],
+            Protocol::parse("random-holdout", 0.9, 1).unwrap(),
+        );
         assert_eq!((two.train.len(), two.test[0].1.len()), (1, 1));
         assert!(Protocol::parse("random-holdout", 1.0, 1).is_err());
         assert!(Protocol::parse("k-fold", 0.2, 1).is_err());

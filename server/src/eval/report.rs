@@ -3,7 +3,7 @@ use std::fmt::Write;
 use recsys_plugin_api::Params;
 use serde::Serialize;
 
-use super::Metrics;
+use super::{EnsembleSpec, Metrics};
 
 /// One plugin's evaluation.
 #[derive(Debug, Clone, Serialize)]
@@ -41,8 +41,11 @@ pub struct EvalReport {
     pub n_items: usize,
     /// Training interactions.
     pub train_interactions: usize,
-    /// One entry per plugin, in the order evaluated.
+    /// One entry per plugin, in the order evaluated (then the ensemble, if tuned).
     pub results: Vec<PluginResult>,
+    /// The tuned ensemble, with `--ensemble`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleSpec>,
 }
 
 impl EvalReport {

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use recsys_plugin_api::{Params, Query};
 
-use super::{EvalReport, MetricsAccumulator, PluginResult, Protocol, Split, TrainSet};
+use super::ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
+use super::{EvalReport, Metrics, MetricsAccumulator, PluginResult, Protocol, Split, TrainSet};
 use crate::dataset::Dataset;
 use crate::plugins::{LoadedPlugin, TrainedModel};
 use crate::Result;
@@ -23,6 +24,29 @@ pub struct EvalOptions {
     pub params: BTreeMap<String, Params>,
     /// Print progress on stderr.
     pub progress: bool,
+    /// Also tune and evaluate an ensemble of the plugins.
+    pub ensemble: Option<EnsembleOptions>,
+}
+
+/// How the ensemble is tuned.
+#[derive(Debug, Clone)]
+pub struct EnsembleOptions {
+    /// How many items each plugin ranks before fusion.
+    pub depth: usize,
+    /// At most this many validation users are used for tuning.
+    pub max_tuning_users: usize,
+    /// Validation folds are added (up to 3) until they hold this many users.
+    pub min_validation_users: usize,
+}
+
+impl Default for EnsembleOptions {
+    fn default() -> Self {
+        EnsembleOptions {
+            depth: 100,
+            max_tuning_users: 5_000,
+            min_validation_users: 2_000,
+        }
+    }
 }
 
 /// Prints "name: done/total users" on stderr every few seconds.
@@ -37,7 +61,11 @@ struct Progress<'a> {
 
 impl<'a> Progress<'a> {
     fn new(name: &'a str, total: usize, enabled: bool) -> Self {
-        let every = if std::io::stderr().is_terminal() { 1 } else { 10 };
+        let every = if std::io::stderr().is_terminal() {
+            1
+        } else {
+            10
+        };
         Progress {
             name,
             total,
@@ -56,8 +84,122 @@ impl<'a> Progress<'a> {
             if last.elapsed() >= self.every {
                 *last = Instant::now();
                 let pct = 100.0 * done as f64 / self.total.max(1) as f64;
-                eprintln!("  {}: ranked {done}/{} users ({pct:.0}%)", self.name, self.total);
+                eprintln!(
+                    "  {}: ranked {done}/{} users ({pct:.0}%)",
+                    self.name, self.total
+                );
             }
+        }
+    }
+}
+
+/// Ranks the top `depth` items for each of `users` (in order), in parallel.
+fn rank_users(
+    set: &TrainSet,
+    model: &TrainedModel,
+    users: &[(u32, Vec<u32>)],
+    depth: usize,
+    ticker: &Progress<'_>,
+) -> Result<Vec<Vec<u32>>> {
+    users
+        .par_iter()
+        .map(|(user, _)| {
+            let query = Query {
+                user: Some(*user),
+                history: set.history(*user),
+                weights: None,
+                exclude: set.seen(*user),
+                k: depth,
+            };
+            let ranked = model.recommend(&query)?;
+            ticker.tick();
+            Ok(ranked.iter().map(|s| s.item).collect())
+        })
+        .collect()
+}
+
+/// Metrics at k of ranked lists against each user's relevant items.
+fn score_lists(lists: &[Vec<u32>], users: &[(u32, Vec<u32>)], k: usize, n_items: usize) -> Metrics {
+    lists
+        .par_iter()
+        .zip(users)
+        .fold(
+            || MetricsAccumulator::new(n_items),
+            |mut acc, (list, (_, relevant))| {
+                acc.add(k, &list[..list.len().min(k)], relevant);
+                acc
+            },
+        )
+        .reduce(
+            || MetricsAccumulator::new(n_items),
+            MetricsAccumulator::merge,
+        )
+        .finish()
+}
+
+/// Trains `plugin` on `set` and ranks the top `depth` items for each of `users`.
+fn train_and_rank(
+    set: &TrainSet,
+    plugin: &LoadedPlugin,
+    params: &Params,
+    users: &[(u32, Vec<u32>)],
+    depth: usize,
+    progress: bool,
+) -> Result<(f64, f64, Vec<Vec<u32>>)> {
+    if progress {
+        eprintln!(
+            "{}: training on {} interactions",
+            plugin.name(),
+            set.csr.nnz()
+        );
+    }
+    let start = Instant::now();
+    let model = TrainedModel::train(plugin, &set.train_data(), params)?;
+    let fit = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let ticker = Progress::new(plugin.name(), users.len(), progress);
+    let lists = rank_users(set, &model, users, depth, &ticker)?;
+    let ranked = start.elapsed().as_secs_f64();
+    if progress {
+        eprintln!(
+            "{}: fit {fit:.2}s, ranked {} users in {ranked:.2}s",
+            plugin.name(),
+            users.len()
+        );
+    }
+    Ok((fit, ranked, lists))
+}
+
+/// Trains `plugin` on `set`, ranks the top `depth` (>= k) items for every test user and scores
+/// the top k. A failure (training error, a panic, a malformed result) becomes the result's
+/// `error`; the lists are returned for fusion.
+fn run_plugin(
+    set: &TrainSet,
+    plugin: &LoadedPlugin,
+    params: &Params,
+    k: usize,
+    depth: usize,
+    progress: bool,
+) -> (PluginResult, Option<Vec<Vec<u32>>>) {
+    let mut result = PluginResult {
+        plugin: plugin.name().to_string(),
+        version: plugin.info().version.clone(),
+        params: params.clone(),
+        fit_seconds: 0.0,
+        eval_seconds: 0.0,
+        metrics: None,
+        error: None,
+    };
+    match train_and_rank(set, plugin, params, &set.test, depth.max(k), progress) {
+        Ok((fit, ranked, lists)) => {
+            result.fit_seconds = fit;
+            result.eval_seconds = ranked;
+            result.metrics = Some(score_lists(&lists, &set.test, k, set.n_items()));
+            (result, Some(lists))
+        }
+        Err(e) => {
+            result.error = Some(e.to_string());
+            (result, None)
         }
     }
 }
@@ -71,92 +213,154 @@ pub fn evaluate_plugin(
     k: usize,
     progress: bool,
 ) -> PluginResult {
-    let mut result = PluginResult {
-        plugin: plugin.name().to_string(),
-        version: plugin.info().version.clone(),
-        params: params.clone(),
-        fit_seconds: 0.0,
-        eval_seconds: 0.0,
-        metrics: None,
-        error: None,
-    };
-    if progress {
-        eprintln!("{}: training on {} interactions", plugin.name(), set.csr.nnz());
-    }
-    let start = Instant::now();
-    let model = match TrainedModel::train(plugin, &set.train_data(), params) {
-        Ok(model) => model,
-        Err(e) => {
-            result.error = Some(e.to_string());
-            return result;
-        }
-    };
-    result.fit_seconds = start.elapsed().as_secs_f64();
-
-    let start = Instant::now();
-    let ticker = Progress::new(plugin.name(), set.test.len(), progress);
-    let n_items = set.n_items();
-    let scored = set
-        .test
-        .par_iter()
-        .try_fold(
-            || MetricsAccumulator::new(n_items),
-            |mut acc, (user, relevant)| {
-                let query = Query {
-                    user: Some(*user),
-                    history: set.history(*user),
-                    weights: None,
-                    exclude: set.seen(*user),
-                    k,
-                };
-                let ranked = model.recommend(&query)?;
-                let items: Vec<u32> = ranked.iter().map(|s| s.item).collect();
-                acc.add(k, &items, relevant);
-                ticker.tick();
-                Ok::<_, crate::Error>(acc)
-            },
-        )
-        .try_reduce(|| MetricsAccumulator::new(n_items), |a, b| Ok(a.merge(b)));
-    result.eval_seconds = start.elapsed().as_secs_f64();
-    match scored {
-        Ok(acc) => result.metrics = Some(acc.finish()),
-        Err(e) => result.error = Some(e.to_string()),
-    }
-    if progress {
-        eprintln!(
-            "{}: fit {:.2}s, ranked {} users in {:.2}s",
-            plugin.name(),
-            result.fit_seconds,
-            set.test.len(),
-            result.eval_seconds
-        );
-    }
-    result
+    run_plugin(set, plugin, params, k, k, progress).0
 }
 
-/// Splits `dataset` with the protocol and evaluates every plugin on the same split.
+/// Validation folds carved out of the training interactions only: fold 1 holds out what the
+/// protocol would hold out of the training data (under leave-last-out, each user's latest
+/// training interaction), fold 2 the same of fold 1's training part, and so on, until
+/// `min_validation_users` users are covered or 3 folds are made. Small datasets get more
+/// validation evidence this way; the test items are never seen.
+fn validation_folds(
+    dataset: &Dataset,
+    split: &Split,
+    protocol: Protocol,
+    options: &EnsembleOptions,
+) -> Vec<TrainSet> {
+    let mut folds = Vec::new();
+    let mut remaining = split.train.clone();
+    let mut covered = 0;
+    while folds.len() < 3 && covered < options.min_validation_users {
+        let fold = Split::new(&remaining, protocol);
+        if fold.test.is_empty() {
+            break;
+        }
+        covered += fold.test.len();
+        remaining = fold.train.clone();
+        folds.push(TrainSet::new(dataset, fold));
+    }
+    folds
+}
+
+/// Splits `dataset` with the protocol and evaluates every plugin on the same split; with
+/// [`EvalOptions::ensemble`], also tunes and evaluates their fusion.
 pub fn evaluate(
     dataset: &Dataset,
     plugins: &[LoadedPlugin],
     options: &EvalOptions,
 ) -> Result<EvalReport> {
+    let k = options.k;
     let split = Split::new(&dataset.interactions, options.protocol);
+    let folds = match &options.ensemble {
+        Some(opts) => validation_folds(dataset, &split, options.protocol, opts),
+        None => Vec::new(),
+    };
     let set = TrainSet::new(dataset, split);
-    let results = plugins
+    let depth = options.ensemble.as_ref().map_or(k, |e| e.depth.max(k));
+    let params_of = |p: &LoadedPlugin| options.params.get(p.name()).cloned().unwrap_or_default();
+    let runs: Vec<(PluginResult, Option<Vec<Vec<u32>>>)> = plugins
         .iter()
-        .map(|plugin| {
-            let params = options.params.get(plugin.name()).cloned().unwrap_or_default();
-            evaluate_plugin(&set, plugin, &params, options.k, options.progress)
-        })
+        .map(|plugin| run_plugin(&set, plugin, &params_of(plugin), k, depth, options.progress))
         .collect();
+    let mut results: Vec<PluginResult> = runs.iter().map(|(r, _)| r.clone()).collect();
+    let mut ensemble = None;
+    if let Some(opts) = &options.ensemble {
+        let start = Instant::now();
+        // Members: the plugins that succeeded on the test run.
+        let members: Vec<usize> = (0..plugins.len()).filter(|&i| runs[i].1.is_some()).collect();
+        // Per fold, a deterministic, evenly spread sample of its validation users.
+        let per_fold = opts.max_tuning_users.max(1).div_ceil(folds.len().max(1));
+        let fold_users: Vec<Vec<(u32, Vec<u32>)>> = folds
+            .iter()
+            .map(|fold| {
+                let step = fold.test.len().div_ceil(per_fold).max(1);
+                fold.test.iter().step_by(step).cloned().collect()
+            })
+            .collect();
+        let tuning_users: Vec<(u32, Vec<u32>)> = fold_users.concat();
+        let mut val_lists = Vec::new();
+        let mut member_specs = Vec::new();
+        let mut fit_seconds = 0.0;
+        for &i in &members {
+            let plugin = &plugins[i];
+            let params = params_of(plugin);
+            let mut lists = Vec::with_capacity(tuning_users.len());
+            for (fold, users) in folds.iter().zip(&fold_users) {
+                let (fit, _, fold_lists) =
+                    train_and_rank(fold, plugin, &params, users, depth, options.progress)?;
+                fit_seconds += fit;
+                lists.extend(fold_lists);
+            }
+            fit_seconds += runs[i].0.fit_seconds;
+            let alone = score_lists(&lists, &tuning_users, k, set.n_items()).ndcg;
+            member_specs.push(EnsembleMember {
+                plugin: plugin.name().to_string(),
+                version: plugin.info().version.clone(),
+                params,
+                weight: 0.0,
+                validation_ndcg: alone,
+            });
+            val_lists.push(lists);
+        }
+        if member_specs.is_empty() || tuning_users.is_empty() {
+            return Err(crate::Error::Usage(
+                "no plugin succeeded or no user has validation items: nothing to ensemble".into(),
+            ));
+        }
+        let relevant: Vec<&[u32]> = tuning_users.iter().map(|(_, r)| r.as_slice()).collect();
+        let (fusion, val_ndcg) = Fusion::tune_guarded(&val_lists, &relevant, k, set.n_items());
+        for (m, w) in member_specs.iter_mut().zip(&fusion.weights) {
+            m.weight = *w;
+        }
+        let test_lists: Vec<Vec<Vec<u32>>> = members
+            .iter()
+            .map(|&i| runs[i].1.clone().unwrap_or_default())
+            .collect();
+        let test_relevant: Vec<&[u32]> = set.test.iter().map(|(_, r)| r.as_slice()).collect();
+        let metrics = fusion.score(
+            &FusionInput::new(&test_lists),
+            &test_relevant,
+            k,
+            set.n_items(),
+        );
+        if options.progress {
+            eprintln!(
+                "ensemble: tuned on {} validation users (NDCG@{k} {val_ndcg:.4}), weights {:?}, c = {}",
+                tuning_users.len(),
+                fusion.weights,
+                fusion.rank_constant
+            );
+        }
+        results.push(PluginResult {
+            plugin: "ensemble".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            params: Params::new(),
+            fit_seconds,
+            eval_seconds: start.elapsed().as_secs_f64(),
+            metrics: Some(metrics),
+            error: None,
+        });
+        ensemble = Some(EnsembleSpec {
+            fusion: "weighted-reciprocal-rank".into(),
+            rank_constant: fusion.rank_constant,
+            depth,
+            members: member_specs,
+            k,
+            validation_users: tuning_users.len(),
+            validation_ndcg: val_ndcg,
+            dataset: dataset.name.clone(),
+            test_metrics: Some(metrics),
+        });
+    }
     Ok(EvalReport {
         dataset: dataset.name.clone(),
         protocol: options.protocol.to_string(),
-        k: options.k,
+        k,
         users_evaluated: set.test.len(),
         n_users: dataset.n_users(),
         n_items: dataset.n_items(),
         train_interactions: set.csr.nnz(),
         results,
+        ensemble,
     })
 }

@@ -74,7 +74,13 @@ impl TrainSet {
                 .collect()
         });
         TrainSet {
-            csr: Csr { n_rows: n_users, n_cols: n_items, indptr, indices, values },
+            csr: Csr {
+                n_rows: n_users,
+                n_cols: n_items,
+                indptr,
+                indices,
+                values,
+            },
             timestamps,
             history_indptr,
             history,

@@ -41,7 +41,7 @@ impl ComplianceReport {
         let mut out = format!("compliance of plugin `{}`:\n", self.plugin);
         for c in &self.checks {
             let mark = if c.passed { "ok  " } else { "FAIL" };
-            let _ = writeln!(out, "  {mark} {:<22} {}", c.name, c.detail);
+            let _ = writeln!(out, "  {mark} {:<24} {}", c.name, c.detail);
         }
         let failed = self.checks.iter().filter(|c| !c.passed).count();
         let _ = writeln!(out, "{} checks, {failed} failed", self.checks.len());
@@ -72,10 +72,13 @@ impl Fixture {
     /// The fixture.
     pub fn new() -> Fixture {
         let (n_users, n_items) = (30usize, 40usize);
-        let (mut indptr, mut indices, mut values, mut timestamps) = (vec![0u64], vec![], vec![], vec![]);
+        let (mut indptr, mut indices, mut values, mut timestamps) =
+            (vec![0u64], vec![], vec![], vec![]);
         for u in 0..n_users {
             let base = if u < 15 { 0 } else { 20 };
-            let mut row: Vec<u32> = (0..6).map(|j| (base + (u * 7 + j * 3) % 19) as u32).collect();
+            let mut row: Vec<u32> = (0..6)
+                .map(|j| (base + (u * 7 + j * 3) % 19) as u32)
+                .collect();
             row.sort_unstable();
             row.dedup();
             for (j, item) in row.iter().enumerate() {
@@ -100,13 +103,27 @@ impl Fixture {
                 ]
             })
             .collect();
-        Fixture { n_users, n_items, indptr, indices, values, timestamps, text }
+        Fixture {
+            n_users,
+            n_items,
+            indptr,
+            indices,
+            values,
+            timestamps,
+            text,
+        }
     }
 
     /// The training data, with timestamps and item text.
     pub fn train_data(&self) -> TrainData<'_> {
-        let csr = CsrView::new(self.n_users, self.n_items, &self.indptr, &self.indices, &self.values)
-            .expect("the fixture is a valid matrix");
+        let csr = CsrView::new(
+            self.n_users,
+            self.n_items,
+            &self.indptr,
+            &self.indices,
+            &self.values,
+        )
+        .expect("the fixture is a valid matrix");
         let table = ItemTextTable::new(self.text.iter().map(|[t, b, c, d]| ItemText {
             title: t,
             brand: b,
@@ -132,7 +149,11 @@ impl Checker {
     fn check(&mut self, name: &'static str, outcome: Result<String, String>) -> bool {
         let passed = outcome.is_ok();
         let detail = outcome.unwrap_or_else(|e| e);
-        self.checks.push(Check { name, passed, detail });
+        self.checks.push(Check {
+            name,
+            passed,
+            detail,
+        });
         passed
     }
 }
@@ -148,9 +169,15 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     c.check(
         "info",
         if info.name.is_empty() || info.name.contains(char::is_whitespace) {
-            Err(format!("name `{}` must be non-empty without spaces", info.name))
+            Err(format!(
+                "name `{}` must be non-empty without spaces",
+                info.name
+            ))
         } else {
-            Ok(format!("{} {} (API {}.{})", info.name, info.version, info.api_major, info.api_minor))
+            Ok(format!(
+                "{} {} (API {}.{})",
+                info.name, info.version, info.api_major, info.api_minor
+            ))
         },
     );
     let fixture = Fixture::new();
@@ -170,12 +197,21 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
 
     let model = match TrainedModel::train(plugin, &data, params) {
         Ok(model) => {
-            c.check("train", Ok(format!("{} users x {} items", fixture.n_users, fixture.n_items)));
+            c.check(
+                "train",
+                Ok(format!(
+                    "{} users x {} items",
+                    fixture.n_users, fixture.n_items
+                )),
+            );
             model
         }
         Err(e) => {
             c.check("train", Err(e.to_string()));
-            return ComplianceReport { plugin: info.name, checks: c.checks };
+            return ComplianceReport {
+                plugin: info.name,
+                checks: c.checks,
+            };
         }
     };
 
@@ -183,19 +219,32 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     let per_user = (0..fixture.n_users)
         .map(|u| {
             let row = fixture.row(u);
-            let q = Query { user: Some(u as u32), exclude: row, ..Query::new(row, k) };
-            model.recommend(&q).map_err(|e| format!("user {u}: {e}")).and_then(|r| {
-                if r.len() == k {
-                    Ok(ids(&r))
-                } else {
-                    Err(format!("user {u}: {} items for k = {k} with 34 unseen items", r.len()))
-                }
-            })
+            let q = Query {
+                user: Some(u as u32),
+                exclude: row,
+                ..Query::new(row, k)
+            };
+            model
+                .recommend(&q)
+                .map_err(|e| format!("user {u}: {e}"))
+                .and_then(|r| {
+                    if r.len() == k {
+                        Ok(ids(&r))
+                    } else {
+                        Err(format!(
+                            "user {u}: {} items for k = {k} with 34 unseen items",
+                            r.len()
+                        ))
+                    }
+                })
         })
         .collect::<Result<Vec<_>, _>>();
     c.check(
         "k distinct unseen items",
-        per_user.as_ref().map(|_| format!("{} users, k = {k}", fixture.n_users)).map_err(Clone::clone),
+        per_user
+            .as_ref()
+            .map(|_| format!("{} users, k = {k}", fixture.n_users))
+            .map_err(Clone::clone),
     );
 
     c.check(
@@ -203,14 +252,23 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
         model
             .recommend(&Query::new(&[], k))
             .map_err(|e| e.to_string())
-            .and_then(|r| if r.is_empty() { Err("no items".into()) } else { Ok(format!("{} items", r.len())) }),
+            .and_then(|r| {
+                if r.is_empty() {
+                    Err("no items".into())
+                } else {
+                    Ok(format!("{} items", r.len()))
+                }
+            }),
     );
 
     let new_user = [0u32, 3, 6];
     c.check(
         "unseen history",
         model
-            .recommend(&Query { exclude: &new_user, ..Query::new(&new_user, k) })
+            .recommend(&Query {
+                exclude: &new_user,
+                ..Query::new(&new_user, k)
+            })
             .map(|r| format!("top items {:?}", ids(&r)))
             .map_err(|e| e.to_string()),
     );
@@ -234,7 +292,10 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     c.check(
         "exclusion",
         model
-            .recommend(&Query { exclude: &all_but_three, ..Query::new(&new_user, k) })
+            .recommend(&Query {
+                exclude: &all_but_three,
+                ..Query::new(&new_user, k)
+            })
             .map_err(|e| e.to_string())
             .and_then(|r| {
                 if r.iter().all(|s| s.item < 3) {
@@ -255,15 +316,21 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
                             .filter(|u| u % 4 == t)
                             .map(|u| {
                                 let row = fixture.row(u);
-                                let q = Query { user: Some(u as u32), exclude: row, ..Query::new(row, k) };
+                                let q = Query {
+                                    user: Some(u as u32),
+                                    exclude: row,
+                                    ..Query::new(row, k)
+                                };
                                 (u, model.recommend(&q).map(|r| ids(&r)).unwrap_or_default())
                             })
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            let mut all: Vec<(usize, Vec<u32>)> =
-                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect();
+            let mut all: Vec<(usize, Vec<u32>)> = handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect();
             all.sort_by_key(|(u, _)| *u);
             all.into_iter().map(|(_, r)| r).collect()
         });
@@ -280,20 +347,30 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     if info.has(Capability::SimilarItems) {
         c.check(
             "similar_items",
-            model.similar_items(2, k).map_err(|e| e.to_string()).and_then(|r| {
-                if r.is_empty() {
-                    Err("no similar items".into())
-                } else {
-                    Ok(format!("similar to 2: {:?}", ids(&r)))
-                }
-            }),
+            model
+                .similar_items(2, k)
+                .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    if r.is_empty() {
+                        Err("no similar items".into())
+                    } else {
+                        Ok(format!("similar to 2: {:?}", ids(&r)))
+                    }
+                }),
         );
     }
     if info.has(Capability::Explain) {
         let outcome = model
-            .recommend(&Query { exclude: &new_user, ..Query::new(&new_user, 1) })
+            .recommend(&Query {
+                exclude: &new_user,
+                ..Query::new(&new_user, 1)
+            })
             .map_err(|e| e.to_string())
-            .and_then(|r| r.first().map(|s| s.item).ok_or_else(|| "nothing to explain".to_string()))
+            .and_then(|r| {
+                r.first()
+                    .map(|s| s.item)
+                    .ok_or_else(|| "nothing to explain".to_string())
+            })
             .and_then(|item| {
                 model
                     .explain(&Query::new(&new_user, k), item)
@@ -305,11 +382,17 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     if info.has(Capability::Search) {
         c.check(
             "search",
-            model.search("guitar", k).map(|r| format!("{} hits", r.len())).map_err(|e| e.to_string()),
+            model
+                .search("guitar", k)
+                .map(|r| format!("{} hits", r.len()))
+                .map_err(|e| e.to_string()),
         );
     }
     if info.has(Capability::SaveLoad) {
-        let q = Query { exclude: &new_user, ..Query::new(&new_user, k) };
+        let q = Query {
+            exclude: &new_user,
+            ..Query::new(&new_user, k)
+        };
         let outcome = model
             .save()
             .and_then(|bytes| {
@@ -326,18 +409,28 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
                 if ids(&before) == ids(&after) {
                     Ok(format!("{len} bytes, same recommendations"))
                 } else {
-                    Err(format!("before {:?}, after {:?}", ids(&before), ids(&after)))
+                    Err(format!(
+                        "before {:?}, after {:?}",
+                        ids(&before),
+                        ids(&after)
+                    ))
                 }
             });
         c.check("save and load", outcome);
         c.check(
             "corrupt bytes refused",
-            match plugin.plugin.load(&[0xde, 0xad, 0xbe, 0xef, 1, 2, 3], Some(fixture.n_items)) {
+            match plugin
+                .plugin
+                .load(&[0xde, 0xad, 0xbe, 0xef, 1, 2, 3], Some(fixture.n_items))
+            {
                 Err(e) if e.kind != ErrorKind::Panic => Ok(e.message),
                 Err(e) => Err(format!("panicked: {}", e.message)),
                 Ok(_) => Err("loaded garbage bytes".into()),
             },
         );
     }
-    ComplianceReport { plugin: info.name, checks: c.checks }
+    ComplianceReport {
+        plugin: info.name,
+        checks: c.checks,
+    }
 }

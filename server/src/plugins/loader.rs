@@ -21,7 +21,10 @@ pub struct LoadedPlugin {
 impl LoadedPlugin {
     /// A plugin linked into this program.
     pub fn from_static(decl: &'static PluginDeclaration) -> Result<Self, HandshakeError> {
-        Ok(LoadedPlugin { plugin: Plugin::from_static(decl)?, path: None })
+        Ok(LoadedPlugin {
+            plugin: Plugin::from_static(decl)?,
+            path: None,
+        })
     }
     /// Its info.
     pub fn info(&self) -> &PluginInfo {
@@ -33,7 +36,9 @@ impl LoadedPlugin {
     }
     /// Where it came from, for messages.
     pub fn origin(&self) -> String {
-        self.path.as_ref().map_or_else(|| "(linked statically)".into(), |p| p.display().to_string())
+        self.path
+            .as_ref()
+            .map_or_else(|| "(linked statically)".into(), |p| p.display().to_string())
     }
 }
 
@@ -86,7 +91,11 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::NotALibrary { path, reason } => {
-                write!(f, "{}: not a loadable shared library: {reason}", path.display())
+                write!(
+                    f,
+                    "{}: not a loadable shared library: {reason}",
+                    path.display()
+                )
             }
             LoadError::NoEntrySymbol { path } => write!(
                 f,
@@ -114,8 +123,10 @@ pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
     let path = path.to_path_buf();
     // SAFETY: loading runs the library's initialisers. The plugin directory is trusted code by
     // configuration (like any program's shared libraries); everything after this is checked.
-    let library = unsafe { Library::new(&path) }
-        .map_err(|e| LoadError::NotALibrary { path: path.clone(), reason: e.to_string() })?;
+    let library = unsafe { Library::new(&path) }.map_err(|e| LoadError::NotALibrary {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
     let library: &'static Library = Box::leak(Box::new(library));
     // SAFETY: every recsys plugin exports the entry symbol with exactly this signature; a
     // library that exports the name with another meaning is outside what can be checked.
@@ -125,7 +136,13 @@ pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
     let declaration = unsafe { entry() };
     // SAFETY: the pointer comes from a library that is never unloaded; `from_raw` reads only
     // the fixed header before checking magic, version, layout and size.
-    let plugin = unsafe { Plugin::from_raw(declaration) }
-        .map_err(|error| LoadError::Handshake { path: path.clone(), error })?;
-    Ok(LoadedPlugin { plugin, path: Some(path) })
+    let plugin =
+        unsafe { Plugin::from_raw(declaration) }.map_err(|error| LoadError::Handshake {
+            path: path.clone(),
+            error,
+        })?;
+    Ok(LoadedPlugin {
+        plugin,
+        path: Some(path),
+    })
 }

@@ -20,7 +20,10 @@ pub struct TrainedModel {
 impl TrainedModel {
     /// Trains `plugin` on `data` (blocking).
     pub fn train(plugin: &LoadedPlugin, data: &TrainData<'_>, params: &Params) -> Result<Self> {
-        let model = plugin.plugin.train(data, params).map_err(|e| Error::plugin(plugin.name(), e))?;
+        let model = plugin
+            .plugin
+            .train(data, params)
+            .map_err(|e| Error::plugin(plugin.name(), e))?;
         Ok(TrainedModel {
             name: plugin.name().to_string(),
             model,
@@ -47,9 +50,10 @@ impl TrainedModel {
     fn call<T>(&self, f: impl FnOnce(&Model) -> std::result::Result<T, PluginError>) -> Result<T> {
         if self.is_failed() {
             let why = self.failure().unwrap_or_default();
-            return Err(Error::plugin(&self.name, PluginError::internal(format!(
-                "model disabled after an earlier panic: {why}"
-            ))));
+            return Err(Error::plugin(
+                &self.name,
+                PluginError::internal(format!("model disabled after an earlier panic: {why}")),
+            ));
         }
         f(&self.model).map_err(|e| {
             if e.kind == ErrorKind::Panic {

@@ -11,7 +11,10 @@ pub struct PluginRegistry {
 }
 
 fn is_library(path: &Path) -> bool {
-    path.is_file() && path.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION)
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e == std::env::consts::DLL_EXTENSION)
 }
 
 impl PluginRegistry {
@@ -24,10 +27,15 @@ impl PluginRegistry {
     /// [`PluginRegistry::errors`]; only an unreadable directory is an error.
     pub fn load_dir(dir: &Path) -> Result<Self> {
         let entries = std::fs::read_dir(dir).map_err(|e| {
-            Error::Config(format!("cannot read plugin directory {}: {e}", dir.display()))
+            Error::Config(format!(
+                "cannot read plugin directory {}: {e}",
+                dir.display()
+            ))
         })?;
-        let mut files: Vec<PathBuf> =
-            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_library(p)).collect();
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_library(p))
+            .collect();
         files.sort();
         let mut registry = Self::new();
         for file in files {
@@ -85,7 +93,11 @@ impl PluginRegistry {
                     let known: Vec<&str> = self.plugins.iter().map(|p| p.name()).collect();
                     Error::Usage(format!(
                         "unknown plugin `{name}`; loaded plugins: {}",
-                        if known.is_empty() { "none".into() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            known.join(", ")
+                        }
                     ))
                 })
             })

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use recsys::dataset::Dataset;
 use recsys::eval::{evaluate, EvalOptions, Protocol};
-use recsys::plugins::{compliance, load_file, LoadError, LoadedPlugin, PluginRegistry, TrainedModel};
+use recsys::plugins::{
+    compliance, load_file, LoadError, LoadedPlugin, PluginRegistry, TrainedModel,
+};
 use recsys::Error;
 use recsys_plugin_api::host::HandshakeError;
 use recsys_plugin_api::{ErrorKind, ParamValue, Params, Query};
@@ -16,7 +18,10 @@ use recsys_plugin_api::{ErrorKind, ParamValue, Params, Query};
 /// target/<profile>, where cargo puts the workspace's cdylibs.
 fn artifact_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf()
 }
 
 fn library(crate_name: &str) -> PathBuf {
@@ -41,7 +46,12 @@ fn load(crate_name: &str) -> LoadedPlugin {
     load_file(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
-const BUNDLED: [&str; 4] = ["recsys-plugin-popularity", "recsys-cf", "recsys-mf", "recsys-content"];
+const BUNDLED: [&str; 4] = [
+    "recsys-plugin-popularity",
+    "recsys-cf",
+    "recsys-mf",
+    "recsys-content",
+];
 
 #[test]
 fn every_bundled_plugin_passes_the_compliance_suite() {
@@ -50,7 +60,11 @@ fn every_bundled_plugin_passes_the_compliance_suite() {
         let report = compliance::run(&plugin, &Params::new());
         println!("{}", report.render());
         assert!(report.passed(), "{}", report.render());
-        assert!(report.checks.len() >= 8, "too few checks ran:\n{}", report.render());
+        assert!(
+            report.checks.len() >= 8,
+            "too few checks ran:\n{}",
+            report.render()
+        );
     }
 }
 
@@ -58,7 +72,10 @@ fn every_bundled_plugin_passes_the_compliance_suite() {
 fn a_plugin_built_against_another_major_version_is_refused_by_name() {
     let path = library("recsys-test-abi-mismatch");
     match load_file(&path) {
-        Err(LoadError::Handshake { path: p, error: HandshakeError::ApiVersion { expected, found } }) => {
+        Err(LoadError::Handshake {
+            path: p,
+            error: HandshakeError::ApiVersion { expected, found },
+        }) => {
             assert_eq!(p, path);
             assert_eq!(expected.0, recsys_plugin_api::API_MAJOR);
             assert_eq!(found.0, recsys_plugin_api::API_MAJOR + 1);
@@ -67,7 +84,10 @@ fn a_plugin_built_against_another_major_version_is_refused_by_name() {
     }
     let message = load_file(&path).unwrap_err().to_string();
     assert!(message.contains("librecsys_test_abi_mismatch"), "{message}");
-    assert!(message.contains("1.x") && message.contains("2.0"), "{message}");
+    assert!(
+        message.contains("1.x") && message.contains("2.0"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -82,7 +102,9 @@ fn a_library_without_the_entry_symbol_is_refused_by_name() {
 #[test]
 fn a_file_that_is_not_a_library_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = dir.path().join(format!("libfake{}", std::env::consts::DLL_SUFFIX));
+    let fake = dir
+        .path()
+        .join(format!("libfake{}", std::env::consts::DLL_SUFFIX));
     std::fs::write(&fake, "this is a text file, not ELF").unwrap();
     let err = load_file(&fake).unwrap_err();
     assert!(matches!(err, LoadError::NotALibrary { .. }), "{err:?}");
@@ -93,12 +115,22 @@ fn a_file_that_is_not_a_library_is_refused_by_name() {
 fn a_directory_scan_keeps_the_good_plugins_and_lists_the_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     let suffix = std::env::consts::DLL_SUFFIX;
-    std::fs::copy(library("recsys-plugin-popularity"), dir.path().join(format!("libpop{suffix}")))
-        .unwrap();
-    std::fs::copy(library("recsys-test-no-entry"), dir.path().join(format!("libnoentry{suffix}")))
-        .unwrap();
+    std::fs::copy(
+        library("recsys-plugin-popularity"),
+        dir.path().join(format!("libpop{suffix}")),
+    )
+    .unwrap();
+    std::fs::copy(
+        library("recsys-test-no-entry"),
+        dir.path().join(format!("libnoentry{suffix}")),
+    )
+    .unwrap();
     std::fs::write(dir.path().join(format!("libjunk{suffix}")), "junk").unwrap();
-    std::fs::write(dir.path().join("README.txt"), "not a library, not even looked at").unwrap();
+    std::fs::write(
+        dir.path().join("README.txt"),
+        "not a library, not even looked at",
+    )
+    .unwrap();
     let registry = PluginRegistry::load_dir(dir.path()).unwrap();
     let names: Vec<&str> = registry.plugins().iter().map(|p| p.name()).collect();
     assert_eq!(names, vec!["popularity"]);
@@ -108,8 +140,15 @@ fn a_directory_scan_keeps_the_good_plugins_and_lists_the_bad_files() {
         .map(|e| e.path().file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     bad.sort();
-    assert_eq!(bad, vec![format!("libjunk{suffix}"), format!("libnoentry{suffix}")]);
-    assert!(registry.select("popularity,nope").unwrap_err().to_string().contains("nope"));
+    assert_eq!(
+        bad,
+        vec![format!("libjunk{suffix}"), format!("libnoentry{suffix}")]
+    );
+    assert!(registry
+        .select("popularity,nope")
+        .unwrap_err()
+        .to_string()
+        .contains("nope"));
     assert!(PluginRegistry::load_dir(&dir.path().join("missing")).is_err());
 }
 
@@ -124,7 +163,11 @@ fn a_panic_in_train_names_the_plugin_and_the_others_keep_working() {
         Err(Error::Plugin { plugin, source }) => {
             assert_eq!(plugin, "panicky");
             assert_eq!(source.kind, ErrorKind::Panic);
-            assert!(source.message.contains("deliberate panic in train"), "{}", source.message);
+            assert!(
+                source.message.contains("deliberate panic in train"),
+                "{}",
+                source.message
+            );
         }
         other => panic!("expected a panic error, got {other:?}"),
     }
@@ -139,10 +182,19 @@ fn a_panic_in_recommend_disables_that_model_only() {
     let data = fixture.train_data();
     let params = Params::new().with("panic_in", ParamValue::Str("recommend".into()));
     let model = TrainedModel::train(&panicky, &data, &params).unwrap();
-    let err = model.recommend(&Query::new(&[1], 3)).unwrap_err().to_string();
-    assert!(err.contains("panicky") && err.contains("deliberate panic in recommend"), "{err}");
+    let err = model
+        .recommend(&Query::new(&[1], 3))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("panicky") && err.contains("deliberate panic in recommend"),
+        "{err}"
+    );
     assert!(model.is_failed());
-    let again = model.recommend(&Query::new(&[1], 3)).unwrap_err().to_string();
+    let again = model
+        .recommend(&Query::new(&[1], 3))
+        .unwrap_err()
+        .to_string();
     assert!(again.contains("disabled"), "{again}");
 
     // In an evaluation, the panicking plugin gets an error row; the others get metrics.
@@ -155,12 +207,24 @@ fn a_panic_in_recommend_disables_that_model_only() {
         protocol: Protocol::LeaveLastOut,
         params: [("panicky".to_string(), params)].into(),
         progress: false,
+        ensemble: None,
     };
     let report = evaluate(&dataset, all.plugins(), &options).unwrap();
     let panicked = &report.results[0];
     assert!(panicked.metrics.is_none());
-    assert!(panicked.error.as_deref().unwrap().contains("deliberate panic"), "{panicked:?}");
-    assert!(report.results[1].metrics.is_some(), "{:?}", report.results[1]);
+    assert!(
+        panicked
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("deliberate panic"),
+        "{panicked:?}"
+    );
+    assert!(
+        report.results[1].metrics.is_some(),
+        "{:?}",
+        report.results[1]
+    );
 }
 
 fn musical_instruments() -> PathBuf {
@@ -176,8 +240,13 @@ fn musical_instruments_reference_figures() {
     let mut registry = PluginRegistry::new();
     registry.add(load("recsys-plugin-popularity"));
     registry.add(load("recsys-cf"));
-    let options =
-        EvalOptions { k: 10, protocol: Protocol::LeaveLastOut, params: Default::default(), progress: false };
+    let options = EvalOptions {
+        k: 10,
+        protocol: Protocol::LeaveLastOut,
+        params: Default::default(),
+        progress: false,
+        ensemble: None,
+    };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
     assert_eq!(report.users_evaluated, 1429);
@@ -185,8 +254,91 @@ fn musical_instruments_reference_figures() {
     let pop = report.results[0].metrics.expect("popularity metrics");
     let within = |got: f64, want: f64| (got - want).abs() <= 0.1 * want;
     assert!(within(pop.ndcg, 0.0437), "popularity NDCG@10 {}", pop.ndcg);
-    assert!(within(pop.hit_rate, 0.0777), "popularity HR@10 {}", pop.hit_rate);
-    assert!(within(pop.precision, 0.0078), "popularity P@10 {}", pop.precision);
+    assert!(
+        within(pop.hit_rate, 0.0777),
+        "popularity HR@10 {}",
+        pop.hit_rate
+    );
+    assert!(
+        within(pop.precision, 0.0078),
+        "popularity P@10 {}",
+        pop.precision
+    );
     let cf = report.results[1].metrics.expect("cf metrics");
     assert!(cf.ndcg >= 0.050, "cf NDCG@10 {} is below 0.050", cf.ndcg);
+}
+
+/// The ensemble is tuned on validation users carved from the training data and must match or
+/// beat its best member on the test items; its spec names every member with its weight.
+#[test]
+fn the_ensemble_beats_its_best_member_on_musical_instruments() {
+    let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
+    let mut registry = PluginRegistry::new();
+    for name in ["recsys-plugin-popularity", "recsys-cf", "recsys-mf"] {
+        registry.add(load(name));
+    }
+    let options = EvalOptions {
+        k: 10,
+        protocol: Protocol::LeaveLastOut,
+        params: Default::default(),
+        progress: false,
+        ensemble: Some(recsys::eval::EnsembleOptions::default()),
+    };
+    let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
+    println!("{}", report.table());
+    let ndcg = |name: &str| {
+        let r = report.results.iter().find(|r| r.plugin == name).unwrap();
+        r.metrics
+            .unwrap_or_else(|| panic!("{name}: {:?}", r.error))
+            .ndcg
+    };
+    let best_single = ["popularity", "cf", "mf"]
+        .map(ndcg)
+        .into_iter()
+        .fold(0.0, f64::max);
+    assert!(
+        ndcg("ensemble") >= best_single,
+        "ensemble {} < best single {best_single}",
+        ndcg("ensemble")
+    );
+    let spec = report.ensemble.expect("ensemble spec");
+    assert_eq!(spec.members.len(), 3);
+    assert!(spec.members.iter().any(|m| m.weight > 0.0));
+    assert_eq!(
+        spec.validation_users, 1429,
+        "every user has >= 2 training interactions here"
+    );
+    let roundtrip: recsys::eval::EnsembleSpec =
+        serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+    assert_eq!(roundtrip.fusion(), spec.fusion());
+}
+
+fn recsys(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("run recsys");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn plugin_check_passes_bundled_plugins_and_reports_broken_ones() {
+    for crate_name in BUNDLED {
+        let path = library(crate_name);
+        let (ok, text) = recsys(&["plugin", "check", path.to_str().unwrap()]);
+        assert!(ok, "{text}");
+        assert!(text.contains(", 0 failed"), "{text}");
+    }
+    let (ok, text) = recsys(&["plugin", "check", library("recsys-test-abi-mismatch").to_str().unwrap()]);
+    assert!(!ok && text.contains("API version mismatch") && !text.contains("stack backtrace"), "{text}");
+    let (ok, text) = recsys(&["plugin", "check", library("recsys-test-no-entry").to_str().unwrap()]);
+    assert!(!ok && text.contains("recsys_plugin_entry"), "{text}");
+    let panicky = library("recsys-test-panicky");
+    let (ok, text) =
+        recsys(&["plugin", "check", panicky.to_str().unwrap(), "--param", "panic_in=recommend"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("FAIL") && text.contains("deliberate panic in recommend"), "{text}");
+    assert!(text.contains("fails the compliance suite"), "{text}");
 }

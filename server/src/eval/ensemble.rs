@@ -1,0 +1,336 @@
+//! The ensemble: weighted reciprocal-rank fusion of the plugins' top lists, with weights and
+//! rank constant tuned on a validation split carved out of the training data.
+//!
+//! Fused score of item i: `sum_p w_p / (c + rank_p(i))` over the plugins p whose top `depth`
+//! list holds i (ranks from 1). Rank fusion needs no score calibration between plugins (a
+//! BM25 score and a dot product are not comparable) and is robust to one plugin's outliers;
+//! the rank constant c sets how much the top of each list dominates.
+
+use rayon::prelude::*;
+use recsys_plugin_api::Params;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::{Metrics, MetricsAccumulator};
+
+/// Weights tried for each plugin during tuning.
+const WEIGHT_GRID: [f64; 7] = [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 4.0];
+/// Rank constants tried during tuning.
+const RANK_CONSTANTS: [f64; 4] = [2.0, 10.0, 30.0, 60.0];
+
+/// A fusion of several ranked lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fusion {
+    /// One weight per member list.
+    pub weights: Vec<f64>,
+    /// The rank constant c.
+    pub rank_constant: f64,
+}
+
+impl Fusion {
+    /// The fused top `k` of `lists` (one list per member, best first), with fused scores.
+    pub fn fuse_scored(&self, lists: &[&[u32]], k: usize) -> Vec<(u32, f64)> {
+        let mut scores: FxHashMap<u32, f64> = FxHashMap::default();
+        for (list, &w) in lists.iter().zip(&self.weights) {
+            if w == 0.0 {
+                continue;
+            }
+            for (rank, &item) in list.iter().enumerate() {
+                *scores.entry(item).or_insert(0.0) += w / (self.rank_constant + (rank + 1) as f64);
+            }
+        }
+        let mut fused: Vec<(u32, f64)> = scores.into_iter().collect();
+        fused.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        fused.truncate(k);
+        fused
+    }
+
+    /// The fused top `k` items.
+    pub fn fuse(&self, lists: &[&[u32]], k: usize) -> Vec<u32> {
+        self.fuse_scored(lists, k)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Metrics of the fused lists against each user's held-out items.
+    pub fn score(
+        &self,
+        input: &FusionInput,
+        relevant: &[&[u32]],
+        k: usize,
+        n_items: usize,
+    ) -> Metrics {
+        input
+            .users
+            .par_iter()
+            .zip(relevant)
+            .fold(
+                || (MetricsAccumulator::new(n_items), Vec::new()),
+                |(mut acc, mut scratch), (user, relevant)| {
+                    acc.add(k, &user.fuse(self, k, &mut scratch), relevant);
+                    (acc, scratch)
+                },
+            )
+            .map(|(acc, _)| acc)
+            .reduce(
+                || MetricsAccumulator::new(n_items),
+                MetricsAccumulator::merge,
+            )
+            .finish()
+    }
+
+    /// NDCG@k of the fused list of every user.
+    pub fn per_user_ndcg(&self, input: &FusionInput, relevant: &[&[u32]], k: usize) -> Vec<f64> {
+        input
+            .users
+            .par_iter()
+            .zip(relevant)
+            .map_init(Vec::new, |scratch, (user, relevant)| {
+                let mut acc = MetricsAccumulator::new(0);
+                acc.add(k, &user.fuse(self, k, scratch), relevant);
+                acc.finish().ndcg
+            })
+            .collect()
+    }
+
+    /// [`Fusion::tune`], kept only if it beats the best single list on validation by more than
+    /// one standard error of the paired per-user difference; otherwise the best single list
+    /// (weight 1, the others 0). A blend must earn its complexity: on small validation sets a
+    /// tuned blend's edge is often noise.
+    pub fn tune_guarded(
+        lists: &[Vec<Vec<u32>>],
+        relevant: &[&[u32]],
+        k: usize,
+        n_items: usize,
+    ) -> (Fusion, f64) {
+        let input = FusionInput::new(lists);
+        let (tuned, tuned_ndcg) = Self::tune(lists, relevant, k, n_items);
+        let single = |p: usize| Fusion {
+            weights: (0..lists.len()).map(|q| if q == p { 1.0 } else { 0.0 }).collect(),
+            rank_constant: tuned.rank_constant,
+        };
+        let (best, best_ndcg) = (0..lists.len())
+            .map(|p| (single(p), single(p).score(&input, relevant, k, n_items).ndcg))
+            .fold((single(0), f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        let a = tuned.per_user_ndcg(&input, relevant, k);
+        let b = best.per_user_ndcg(&input, relevant, k);
+        let n = a.len().max(2) as f64;
+        let diffs: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+        let mean = diffs.iter().sum::<f64>() / n;
+        let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let standard_error = (var / n).sqrt();
+        if mean > standard_error {
+            (tuned, tuned_ndcg)
+        } else {
+            (best, best_ndcg)
+        }
+    }
+
+    /// Tunes weights (coordinate ascent over a grid, from equal weights) and the rank constant
+    /// for NDCG@k on validation lists (`lists[p][u]`: plugin p's list for user u). Ties keep
+    /// the earlier choice.
+    pub fn tune(
+        lists: &[Vec<Vec<u32>>],
+        relevant: &[&[u32]],
+        k: usize,
+        n_items: usize,
+    ) -> (Fusion, f64) {
+        let input = FusionInput::new(lists);
+        let n = lists.len();
+        let mut best = (
+            Fusion {
+                weights: vec![1.0; n],
+                rank_constant: RANK_CONSTANTS[0],
+            },
+            f64::MIN,
+        );
+        for &c in &RANK_CONSTANTS {
+            let mut current = Fusion {
+                weights: vec![1.0; n],
+                rank_constant: c,
+            };
+            let mut current_ndcg = current.score(&input, relevant, k, n_items).ndcg;
+            for _round in 0..3 {
+                let mut improved = false;
+                for p in 0..n {
+                    for &w in &WEIGHT_GRID {
+                        if w == current.weights[p] {
+                            continue;
+                        }
+                        let mut candidate = current.clone();
+                        candidate.weights[p] = w;
+                        if candidate.weights.iter().all(|&x| x == 0.0) {
+                            continue;
+                        }
+                        let ndcg = candidate.score(&input, relevant, k, n_items).ndcg;
+                        if ndcg > current_ndcg + 1e-12 {
+                            (current, current_ndcg, improved) = (candidate, ndcg, true);
+                        }
+                    }
+                }
+                if !improved {
+                    break;
+                }
+            }
+            if current_ndcg > best.1 + 1e-12 {
+                best = (current, current_ndcg);
+            }
+        }
+        best
+    }
+}
+
+/// Several plugins' lists per user, indexed once so that many fusions can be scored fast:
+/// per user, the union of the listed items and each item's rank in each list.
+#[derive(Debug, Clone)]
+pub struct FusionInput {
+    users: Vec<UserCandidates>,
+}
+
+#[derive(Debug, Clone)]
+struct UserCandidates {
+    items: Vec<u32>,
+    /// `items.len() * n_lists` ranks from 1; 0 where the list does not hold the item.
+    ranks: Vec<u32>,
+    n_lists: usize,
+}
+
+impl UserCandidates {
+    fn fuse(&self, fusion: &Fusion, k: usize, scratch: &mut Vec<(f64, u32)>) -> Vec<u32> {
+        scratch.clear();
+        for (i, &item) in self.items.iter().enumerate() {
+            let ranks = &self.ranks[i * self.n_lists..(i + 1) * self.n_lists];
+            let score: f64 = ranks
+                .iter()
+                .zip(&fusion.weights)
+                .filter(|(&r, _)| r > 0)
+                .map(|(&r, &w)| w / (fusion.rank_constant + r as f64))
+                .sum();
+            if score > 0.0 {
+                scratch.push((score, item));
+            }
+        }
+        let by_score = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if scratch.len() > k {
+            scratch.select_nth_unstable_by(k, by_score);
+            scratch.truncate(k);
+        }
+        scratch.sort_unstable_by(by_score);
+        scratch.iter().map(|&(_, item)| item).collect()
+    }
+}
+
+impl FusionInput {
+    /// Indexes `lists[p][u]` (every plugin has one list per user, users in the same order).
+    pub fn new(lists: &[Vec<Vec<u32>>]) -> FusionInput {
+        let n_lists = lists.len();
+        let n_users = lists.first().map_or(0, Vec::len);
+        let users = (0..n_users)
+            .into_par_iter()
+            .map(|u| {
+                let mut position: FxHashMap<u32, usize> = FxHashMap::default();
+                let (mut items, mut ranks) = (Vec::new(), Vec::new());
+                for (p, plugin_lists) in lists.iter().enumerate() {
+                    for (rank, &item) in plugin_lists[u].iter().enumerate() {
+                        let at = *position.entry(item).or_insert_with(|| {
+                            items.push(item);
+                            ranks.extend(std::iter::repeat_n(0, n_lists));
+                            items.len() - 1
+                        });
+                        ranks[at * n_lists + p] = rank as u32 + 1;
+                    }
+                }
+                UserCandidates {
+                    items,
+                    ranks,
+                    n_lists,
+                }
+            })
+            .collect();
+        FusionInput { users }
+    }
+}
+
+/// One member of a chosen ensemble.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnsembleMember {
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version it was tuned with.
+    pub version: String,
+    /// Training parameters.
+    pub params: Params,
+    /// Fusion weight (0 = not used).
+    pub weight: f64,
+    /// The plugin's own validation NDCG@k.
+    pub validation_ndcg: f64,
+}
+
+/// The ensemble chosen by `recsys evaluate --ensemble`, as written to the ensemble file that
+/// `recsys serve` loads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnsembleSpec {
+    /// Always "weighted-reciprocal-rank".
+    pub fusion: String,
+    /// The rank constant c.
+    pub rank_constant: f64,
+    /// How many items each member ranks before fusion.
+    pub depth: usize,
+    /// The members with their weights.
+    pub members: Vec<EnsembleMember>,
+    /// The k the weights were tuned for.
+    pub k: usize,
+    /// Validation users used for tuning.
+    pub validation_users: usize,
+    /// Validation NDCG@k of the fused lists.
+    pub validation_ndcg: f64,
+    /// The dataset it was tuned on.
+    pub dataset: String,
+    /// Metrics on the held-out test items.
+    pub test_metrics: Option<Metrics>,
+}
+
+impl EnsembleSpec {
+    /// The fusion this spec describes.
+    pub fn fusion(&self) -> Fusion {
+        Fusion {
+            weights: self.members.iter().map(|m| m.weight).collect(),
+            rank_constant: self.rank_constant,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuses_by_weighted_reciprocal_rank() {
+        let f = Fusion {
+            weights: vec![1.0, 1.0],
+            rank_constant: 0.0,
+        };
+        // a: 1/1 + 1/3, b: 1/2, c: 1/1 + 1/2... so c, a, b.
+        let fused = f.fuse(&[&[1, 3, 2], &[3, 2]], 3);
+        assert_eq!(fused, vec![3, 1, 2]);
+        let only_second = Fusion {
+            weights: vec![0.0, 1.0],
+            rank_constant: 10.0,
+        };
+        assert_eq!(only_second.fuse(&[&[1, 3, 2], &[2, 3]], 2), vec![2, 3]);
+    }
+
+    #[test]
+    fn tuning_learns_to_trust_the_better_list() {
+        // Plugin 0 always ranks the relevant item first; plugin 1 never has it.
+        let users = 50;
+        let relevant: Vec<Vec<u32>> = (0..users).map(|u| vec![u as u32]).collect();
+        let good: Vec<Vec<u32>> = (0..users).map(|u| vec![u as u32, 100, 101]).collect();
+        let bad: Vec<Vec<u32>> = (0..users).map(|_| vec![200, 201, 202]).collect();
+        let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
+        let (fusion, ndcg) = Fusion::tune(&[bad, good], &rel, 1, 300);
+        assert!((ndcg - 1.0).abs() < 1e-9, "{ndcg}");
+        assert!(fusion.weights[1] > fusion.weights[0], "{fusion:?}");
+    }
+}
