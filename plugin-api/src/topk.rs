@@ -118,7 +118,9 @@ mod tests {
 
     #[test]
     fn dense_and_iterator_versions_agree() {
-        let scores: Vec<f32> = (0..1000u32).map(|i| ((i * 7919) % 101) as f32 / 7.0).collect();
+        let scores: Vec<f32> = (0..1000u32)
+            .map(|i| ((i * 7919) % 101) as f32 / 7.0)
+            .collect();
         let exclude: Vec<u32> = (0..1000).step_by(3).collect();
         let candidates = scores
             .iter()
