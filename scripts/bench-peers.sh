@@ -15,7 +15,7 @@ if ! "$venv/bin/python" -c 'import implicit, scipy, numpy' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check 'implicit==0.7.3' scipy numpy
 fi
-cargo build --release -q
+cargo build --release -q -p recsys -p recsys-mf -p recsys-cf
 out="target/bench/synth-$n"
 mkdir -p "$out"
 [ -f "$out/reviews.json.gz" ] || target/release/recsys synth --users "$users" --items "$items" \

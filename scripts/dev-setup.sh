@@ -4,6 +4,7 @@
 # gets exactly what CI gets.
 #
 #   scripts/dev-setup.sh            everything the test suite needs
+#   scripts/dev-setup.sh browser    only the headless browser (scripts/eda-screenshot.sh)
 set -euo pipefail
 
 log() { printf '[dev-setup] %s\n' "$*" >&2; }
@@ -20,5 +21,61 @@ need_rust() {
   fi
 }
 
+# --- MongoDB test server (owner: store/ingest; see scripts/test-services.sh) ---------------
+# The MongoDB wire-protocol emulator (../shared/services/mongo-emulator/run.sh) makes its own
+# virtualenv under ~/.cache/recsys-services and pip-installs pymongo and mongomock into it on
+# first start. It needs python3 with a working `venv` (Debian: the python3-venv package).
+# Skipped when RECSYS_TEST_MONGODB_URI points at a server of one's own.
+need_mongo_emulator() {
+  if [ -n "${RECSYS_TEST_MONGODB_URI:-}" ]; then
+    return
+  fi
+  local services="${RECSYS_SERVICES_HOME:-$HOME/.cache/recsys-services}"
+  if [ -x "$services/mongo-emulator-venv/bin/python" ]; then
+    return
+  fi
+  local probe
+  probe="$(mktemp -d)"
+  if command -v python3 >/dev/null && python3 -m venv "$probe/venv" >/dev/null 2>&1; then
+    rm -rf "$probe"
+    return
+  fi
+  rm -rf "$probe"
+  if ! command -v apt-get >/dev/null; then
+    log "python3 with venv is needed for the MongoDB test emulator: install it (or set RECSYS_TEST_MONGODB_URI)"
+    exit 1
+  fi
+  log "installing python3-venv (for the MongoDB test emulator)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+}
+# --- end MongoDB test server ---------------------------------------------------------------
+
+# --- Headless browser for screenshots (owner: eda; see scripts/eda-screenshot.sh) -------------
+# Debian's chromium driven by playwright-core from npm (scripts/browser/): never a browser
+# download. Not needed by the test suite, so only `scripts/dev-setup.sh browser` installs it.
+need_browser() {
+  if ! command -v chromium >/dev/null; then
+    command -v apt-get >/dev/null || { log "chromium is needed: install it"; exit 1; }
+    log "installing chromium"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  command -v npm >/dev/null || { log "node and npm (18+) are needed for scripts/browser"; exit 1; }
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/browser"
+  if [ ! -d "$dir/node_modules/playwright-core" ]; then
+    log "installing playwright-core into scripts/browser"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  fi
+}
+if [ "${1:-}" = browser ]; then
+  need_browser
+  log "ready"
+  exit 0
+fi
+# --- end headless browser ----------------------------------------------------------------
+
 need_rust
+need_mongo_emulator
 log "ready"

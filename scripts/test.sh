@@ -17,6 +17,17 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "build every plugin library (the plugin tests load them through dlopen)"
 cargo build --workspace
 
+step "test services (scripts/test-services.sh: MongoDB protocol on 127.0.0.1)"
+# A server given in RECSYS_TEST_MONGODB_URI is used as it is; otherwise the emulator is started
+# on port 27117 and stopped on exit, whether the tests pass or not.
+if [ -z "${RECSYS_TEST_MONGODB_URI:-}" ]; then
+  trap 'scripts/test-services.sh down' EXIT
+  services="$(scripts/test-services.sh up)" # fails the script if a service cannot start
+  eval "$services"
+fi
+export RECSYS_TEST_MONGODB_URI
+echo "RECSYS_TEST_MONGODB_URI=$RECSYS_TEST_MONGODB_URI"
+
 step "cargo test"
 cargo test --workspace
 

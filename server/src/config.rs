@@ -59,16 +59,23 @@ impl Settings {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(Error::Config(format!("config file {} does not exist", path.display())));
+                return Err(Error::Config(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
             }
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
-        let env: config::Map<String, String> =
-            env.into_iter().filter(|(k, _)| k.starts_with("RECSYS__")).collect();
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("RECSYS__"))
+            .collect();
         builder = builder.add_source(
             config::Environment::with_prefix("RECSYS")
                 .prefix_separator("__")
@@ -98,7 +105,11 @@ impl Settings {
 
     /// The configured evaluation protocol.
     pub fn protocol(&self) -> Result<Protocol> {
-        Protocol::parse(&self.evaluate.protocol, self.evaluate.holdout_fraction, self.evaluate.seed)
+        Protocol::parse(
+            &self.evaluate.protocol,
+            self.evaluate.holdout_fraction,
+            self.evaluate.seed,
+        )
     }
 }
 
@@ -107,7 +118,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -128,10 +142,14 @@ mod tests {
             "[plugins]\ndir = \"/opt/p\"\n[plugins.params.cf]\nneighbours = 50\n[evaluate]\nk = 5\n",
         )
         .unwrap();
-        let s = Settings::load_with_env(Some(&file), env(&[("RECSYS__EVALUATE__K", "20")])).unwrap();
+        let s =
+            Settings::load_with_env(Some(&file), env(&[("RECSYS__EVALUATE__K", "20")])).unwrap();
         assert_eq!(s.plugin_dir(), PathBuf::from("/opt/p"));
         assert_eq!(s.evaluate.k, 20);
-        assert_eq!(s.plugins.params["cf"].usize_or("neighbours", 0).unwrap(), 50);
+        assert_eq!(
+            s.plugins.params["cf"].usize_or("neighbours", 0).unwrap(),
+            50
+        );
     }
 
     #[test]
@@ -139,7 +157,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, "[evaluate]\nkk = 5\n").unwrap();
-        let err = Settings::load_with_env(Some(&file), env(&[])).unwrap_err().to_string();
+        let err = Settings::load_with_env(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("kk"), "{err}");
         let err = Settings::load_with_env(None, env(&[("RECSYS__EVALUATE__PROTOCOL", "nope")]))
             .unwrap_err()

@@ -26,6 +26,27 @@ pub enum Error {
         /// What it reported.
         source: PluginError,
     },
+    /// Talking to MongoDB failed; names the server.
+    #[cfg(feature = "mongodb")]
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// An ingest run could not account for its records (a bug, never bad input).
+    #[error("ingest: {0}")]
+    Ingest(String),
+    /// An ingest run failed part-way. It is marked `failed` in `ingest_runs` (or left `running`
+    /// if the server went away), never `finished`; running it again is safe.
+    #[error(
+        "ingest run {run_id} failed after {read} records, and is not finished \
+         (running it again is safe): {source}"
+    )]
+    IngestFailed {
+        /// The run's id.
+        run_id: String,
+        /// Records read before the failure.
+        read: u64,
+        /// What went wrong.
+        source: Box<Error>,
+    },
     /// Reading or writing a file failed.
     #[error("{context}: {source}")]
     Io {
@@ -39,11 +60,17 @@ pub enum Error {
 impl Error {
     /// A plugin call error naming the plugin.
     pub fn plugin(plugin: &str, source: PluginError) -> Self {
-        Error::Plugin { plugin: plugin.to_string(), source }
+        Error::Plugin {
+            plugin: plugin.to_string(),
+            source,
+        }
     }
     /// An I/O error with context.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 

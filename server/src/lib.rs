@@ -7,14 +7,21 @@
 //!   every malformed line counted and kept with its reason;
 //! * [`plugins`]: the plugin host, loading recommenders built against `recsys-plugin-api`;
 //! * [`eval`]: hold-out protocols, ranking metrics and the evaluation runner;
-//! * [`config`]: layered settings (embedded defaults, a file, `RECSYS__SECTION__KEY`).
+//! * [`config`]: layered settings (embedded defaults, a file, `RECSYS__SECTION__KEY`);
+//! * `store` and `ingest` (cargo feature `mongodb`, on by default): MongoDB as the system of
+//!   record, and `recsys ingest` loading the Amazon files into it with nothing lost.
 #![warn(missing_docs)]
 
 pub mod config;
 pub mod dataset;
+pub mod eda;
 mod error;
 pub mod eval;
+#[cfg(feature = "mongodb")]
+pub mod ingest;
 pub mod plugins;
+#[cfg(feature = "mongodb")]
+pub mod store;
 pub mod synth;
 
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use recsys::config::Settings;
 use recsys::dataset::{Dataset, Format};
-use recsys::eval::{evaluate, EvalOptions, Protocol};
+use recsys::eval::{evaluate, EnsembleOptions, EvalOptions, Protocol};
 use recsys::plugins::PluginRegistry;
 use recsys::synth::SynthOptions;
 use recsys_plugin_api::ParamValue;
@@ -35,6 +35,18 @@ enum Command {
     },
     /// Train plugins on held-out data and compare ranking metrics.
     Evaluate(EvaluateArgs),
+    /// Load review, rating and metadata files into MongoDB; malformed records are quarantined
+    /// with their reason, and read = inserted + updated + duplicates + quarantined.
+    #[cfg(feature = "mongodb")]
+    Ingest(IngestArgs),
+    /// Explore a dataset: write DIR/index.html (charts, each with a finding) and DIR/stats.json
+    /// (every number shown), in one streaming pass.
+    Eda(EdaArgs),
+    /// Plugin author tools.
+    Plugin {
+        #[command(subcommand)]
+        action: PluginAction,
+    },
     /// Generate an Amazon-format dataset (reviews + metadata JSON lines) of any size.
     Synth {
         /// Number of users.
@@ -55,6 +67,19 @@ enum Command {
         /// Write gzip-compressed files (.json.gz).
         #[arg(long)]
         gz: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginAction {
+    /// Load one plugin library, print its info and run the compliance suite against it on a
+    /// generated dataset: what a plugin author runs before shipping.
+    Check {
+        /// The plugin library (lib<name>.so / .dylib / .dll).
+        path: PathBuf,
+        /// A training parameter, NAME=VALUE; repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
     },
 }
 
@@ -90,6 +115,16 @@ struct EvaluateArgs {
     /// A training parameter, PLUGIN.NAME=VALUE (e.g. cf.neighbours=50); repeatable.
     #[arg(long = "param", value_name = "PLUGIN.NAME=VALUE")]
     params: Vec<String>,
+    /// Also tune an ensemble of the selected plugins on a validation split carved out of the
+    /// training data, report it next to the plugins and write it to --ensemble-out.
+    #[arg(long)]
+    ensemble: bool,
+    /// Where to write the chosen ensemble (plugins, params, weights, metrics).
+    #[arg(long, value_name = "FILE", default_value = "ensemble.json")]
+    ensemble_out: PathBuf,
+    /// How many items each plugin ranks before fusion.
+    #[arg(long, default_value_t = 100)]
+    ensemble_depth: usize,
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -125,18 +160,60 @@ fn plugins(settings: &Settings, dir: Option<PathBuf>, json: bool) -> anyhow::Res
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
-    println!("{:<12} {:<9} {:<5} {:<48} FILE", "NAME", "VERSION", "API", "CAPABILITIES");
+    println!(
+        "{:<12} {:<9} {:<5} {:<48} FILE",
+        "NAME", "VERSION", "API", "CAPABILITIES"
+    );
     for p in registry.plugins() {
         let info = p.info();
         let caps: Vec<&str> = info.capabilities.iter().map(|c| c.as_str()).collect();
         let api = format!("{}.{}", info.api_major, info.api_minor);
-        println!("{:<12} {:<9} {:<5} {:<48} {}", info.name, info.version, api, caps.join(","), p.origin());
+        println!(
+            "{:<12} {:<9} {:<5} {:<48} {}",
+            info.name,
+            info.version,
+            api,
+            caps.join(","),
+            p.origin()
+        );
         for param in &info.params {
-            println!("    {} ({:?}, default {}): {}", param.name, param.kind, param.default, param.description);
+            println!(
+                "    {} ({:?}, default {}): {}",
+                param.name, param.kind, param.default, param.description
+            );
         }
     }
     if registry.plugins().is_empty() {
         bail!("no plugins found; build them with `cargo build --release` or set plugins.dir");
+    }
+    Ok(())
+}
+
+fn plugin_check(path: &std::path::Path, specs: &[String]) -> anyhow::Result<()> {
+    let plugin = recsys::plugins::load_file(path)?;
+    let info = plugin.info();
+    let caps: Vec<&str> = info.capabilities.iter().map(|c| c.as_str()).collect();
+    println!(
+        "{} {} (API {}.{}) from {}",
+        info.name,
+        info.version,
+        info.api_major,
+        info.api_minor,
+        plugin.origin()
+    );
+    println!("  {}", info.description);
+    println!("  capabilities: {}", caps.join(", "));
+    let mut params = recsys_plugin_api::Params::new();
+    for spec in specs {
+        let (name, value) = parse_param(&format!("{}.{spec}", info.name))
+            .map(|(_, name, value)| (name, value))
+            .with_context(|| format!("bad --param `{spec}`: expected NAME=VALUE"))?;
+        params.set(&name, value);
+    }
+    let report = recsys::plugins::compliance::run(&plugin, &params);
+    print!("{}", report.render());
+    if !report.passed() {
+        bail!("plugin `{}` fails the compliance suite", info.name);
     }
     Ok(())
 }
@@ -163,13 +240,38 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
     if dataset.interactions.is_empty() {
         bail!("the data files hold no interactions (metadata alone cannot be evaluated)");
     }
-    let options =
-        EvalOptions { k: args.k.unwrap_or(e.k), protocol, params, progress: !args.quiet };
+    let ensemble = args.ensemble.then(|| EnsembleOptions {
+        depth: args.ensemble_depth,
+        ..EnsembleOptions::default()
+    });
+    let options = EvalOptions {
+        k: args.k.unwrap_or(e.k),
+        protocol,
+        params,
+        progress: !args.quiet,
+        ensemble,
+    };
     let report = evaluate(&dataset, &selected, &options)?;
     print!("{}", report.table());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json())
             .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(spec) = &report.ensemble {
+        let json = serde_json::to_string_pretty(spec)?;
+        std::fs::write(&args.ensemble_out, json)
+            .with_context(|| format!("cannot write {}", args.ensemble_out.display()))?;
+        let weights: Vec<String> = spec
+            .members
+            .iter()
+            .map(|m| format!("{}={}", m.plugin, m.weight))
+            .collect();
+        eprintln!(
+            "ensemble written to {} (weights {}, rank constant {})",
+            args.ensemble_out.display(),
+            weights.join(", "),
+            spec.rank_constant
+        );
     }
     if report.results.iter().all(|r| r.metrics.is_none()) {
         bail!("every plugin failed");
@@ -207,14 +309,135 @@ fn print_read_summary(dataset: &Dataset) {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+#[cfg(feature = "mongodb")]
+#[derive(Debug, Args)]
+struct IngestArgs {
+    /// Review, rating or metadata files (plain or .gz), in any order: metadata is read first.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// MongoDB connection string, e.g. mongodb://127.0.0.1:27017/?directConnection=true.
+    #[arg(long, value_name = "URI", required_unless_present = "dry_run")]
+    mongodb_uri: Option<String>,
+    /// Database name.
+    #[arg(long, value_name = "NAME", default_value = "recsys")]
+    db: String,
+    /// Parse, clean and build every document without a database, and print the rate.
+    #[arg(long)]
+    dry_run: bool,
+    /// Records per write.
+    #[arg(long, value_name = "N", default_value_t = recsys::ingest::DEFAULT_BATCH_SIZE)]
+    batch_size: usize,
+    /// Force the format of every file: reviews, metadata, ratings-csv or kaggle-csv.
+    #[arg(long)]
+    format: Option<Format>,
+    /// Seconds to wait for a MongoDB server before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    server_timeout: f64,
+    /// No progress on stderr (the summary is still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[cfg(feature = "mongodb")]
+fn run_ingest(args: IngestArgs) -> anyhow::Result<()> {
+    use recsys::ingest::{IngestOptions, ProgressMode, Target};
+    use recsys::store::MongoConfig;
+
+    if args.batch_size == 0 {
+        bail!("--batch-size must be at least 1");
+    }
+    let mut options = IngestOptions::new(args.files);
+    options.format = args.format;
+    options.batch_size = args.batch_size;
+    if args.quiet {
+        options.progress = ProgressMode::Quiet;
+    }
+    let target = match args.mongodb_uri {
+        _ if args.dry_run => Target::DryRun,
+        Some(uri) => {
+            let mut config = MongoConfig::new(uri, args.db);
+            config.server_selection_timeout =
+                std::time::Duration::try_from_secs_f64(args.server_timeout)
+                    .context("--server-timeout must be a number of seconds")?;
+            Target::MongoDb(config)
+        }
+        None => bail!("give --mongodb-uri URI, or --dry-run"),
+    };
+    let report = recsys::ingest::run(&target, &options)?;
+    println!("{report}");
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+struct EdaArgs {
+    /// Dataset files (reviews, ratings, metadata, sequences; plain or .gz), in any order.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// Force the format of every file (detected from the content otherwise).
+    #[arg(long)]
+    format: Option<Format>,
+    /// Output directory for index.html and stats.json (created if needed).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Most reviews in the uniform sample Spearman's rho is computed on.
+    #[arg(long, value_name = "N", default_value_t = recsys::eda::StatsOptions::default().sample_size)]
+    sample_size: usize,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn run_eda(args: EdaArgs) -> anyhow::Result<()> {
+    use recsys::eda::{analyze_files, write_report, EdaOptions, StatsOptions};
+
+    let options = EdaOptions {
+        format: args.format,
+        progress: !args.quiet,
+        stats: StatsOptions {
+            sample_size: args.sample_size,
+            ..StatsOptions::default()
+        },
+    };
+    let report = analyze_files(&args.data, &options)?;
+    let written = write_report(&report, &args.out)?;
+    for (section, finding) in report.findings() {
+        println!("{section}: {finding}");
+    }
+    println!(
+        "wrote {} and {}",
+        written.html.display(),
+        written.json.display()
+    );
+    Ok(())
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Plugins { plugin_dir, json } => plugins(&settings, plugin_dir, json),
         Command::Evaluate(args) => run_evaluate(&settings, args),
-        Command::Synth { users, items, interactions, seed, out, gz } => {
-            let options = SynthOptions { users, items, interactions, seed, gzip: gz };
+        Command::Plugin {
+            action: PluginAction::Check { path, params },
+        } => plugin_check(&path, &params),
+        #[cfg(feature = "mongodb")]
+        Command::Ingest(args) => run_ingest(args),
+        Command::Eda(args) => run_eda(args),
+        Command::Synth {
+            users,
+            items,
+            interactions,
+            seed,
+            out,
+            gz,
+        } => {
+            let options = SynthOptions {
+                users,
+                items,
+                interactions,
+                seed,
+                gzip: gz,
+            };
             let written = recsys::synth::generate(&options, &out)?;
             println!(
                 "wrote {} reviews to {} and {} products to {}",
@@ -224,6 +447,16 @@ fn main() -> anyhow::Result<()> {
                 written.metadata.display()
             );
             Ok(())
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -64,7 +64,11 @@ impl Recommender for Popularity {
             .ok_or_else(|| PluginError::invalid_input(format!("item {item} is out of range")))?;
         Ok(Explanation {
             text: format!("popular: {score:.0} interactions"),
-            contributions: vec![Contribution { item: None, term: None, weight: score }],
+            contributions: vec![Contribution {
+                item: None,
+                term: None,
+                weight: score,
+            }],
         })
     }
 
@@ -74,7 +78,9 @@ impl Recommender for Popularity {
 
     fn load(bytes: &[u8]) -> Result<Self, PluginError> {
         if bytes.len() % 4 != 0 {
-            return Err(PluginError::invalid_input("popularity model bytes must be f32s"));
+            return Err(PluginError::invalid_input(
+                "popularity model bytes must be f32s",
+            ));
         }
         let scores = bytes
             .chunks_exact(4)
@@ -94,11 +100,15 @@ mod tests {
     #[test]
     fn ranks_by_count_and_decays_old_interactions() {
         // users x items: u0 {0, 1}, u1 {1}, u2 {1, 2}; item 2 is the newest.
-        let (indptr, indices, values) = (vec![0u64, 2, 3, 5], vec![0u32, 1, 1, 1, 2], vec![1f32; 5]);
+        let (indptr, indices, values) =
+            (vec![0u64, 2, 3, 5], vec![0u32, 1, 1, 1, 2], vec![1f32; 5]);
         let csr = CsrView::new(3, 3, &indptr, &indices, &values).unwrap();
         let plain = Popularity::train(&TrainData::new(csr), &Params::new()).unwrap();
         let top = plain.recommend(&Query::new(&[], 3)).unwrap();
-        assert_eq!(top.iter().map(|s| s.item).collect::<Vec<_>>(), vec![1, 0, 2]);
+        assert_eq!(
+            top.iter().map(|s| s.item).collect::<Vec<_>>(),
+            vec![1, 0, 2]
+        );
 
         let days = 86_400;
         let times = [0, 0, 0, 0, 100 * days];

@@ -6,6 +6,7 @@ use super::csv;
 use super::format::Format;
 use super::json::{self, ProductLine};
 use super::record::{Record, Review};
+use super::sequence;
 
 /// The fields of an interaction, borrowed from the line where possible.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,11 +29,12 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.trim_ascii().is_empty()
 }
 
-/// Parses an interaction line of an interaction format.
+/// Parses an interaction line of a rating format (reviews or CSV).
 ///
 /// # Panics
 ///
-/// If `format` is [`Format::MetadataJson`], which holds no interactions.
+/// If `format` is not one: metadata and JSON documents hold no interactions,
+/// and a sequence line holds several (see [`sequence::parse_line`]).
 pub(crate) fn rating(format: Format, line: &[u8]) -> Parsed<Rating<'_>> {
     if is_blank(line) {
         return Ok(None);
@@ -41,11 +43,17 @@ pub(crate) fn rating(format: Format, line: &[u8]) -> Parsed<Rating<'_>> {
         Format::ReviewsJson => json::parse_rating(line).map(Some),
         Format::RatingsCsv => csv::parse_ratings_row(line).map(Some),
         Format::KaggleCsv => csv::parse_kaggle_row(line),
-        Format::MetadataJson => panic!("metadata lines hold no interactions"),
+        Format::MetadataJson
+        | Format::Sequence
+        | Format::Pairs
+        | Format::Item2Attributes
+        | Format::Datamaps => panic!("{format} lines are not rating lines"),
     }
 }
 
-/// Parses any line into a full record; the flag tells whether it was repaired.
+/// Parses any line of a line format into a full record; the flag tells
+/// whether it was repaired. JSON documents are not read line by line: their
+/// lines are rejected.
 pub(crate) fn record(format: Format, line: &[u8]) -> Parsed<(Record, bool)> {
     if is_blank(line) {
         return Ok(None);
@@ -70,5 +78,12 @@ pub(crate) fn record(format: Format, line: &[u8]) -> Parsed<(Record, bool)> {
             };
             (Record::Review(review), rating.repaired)
         })),
+        Format::Sequence | Format::Pairs => {
+            Ok(sequence::parse_line(format, line)?
+                .map(|sequence| (Record::Sequence(sequence), false)))
+        }
+        Format::Item2Attributes | Format::Datamaps => Err(format!(
+            "{format} files are read as one JSON document, not line by line"
+        )),
     }
 }

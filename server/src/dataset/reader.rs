@@ -4,6 +4,8 @@ use std::fmt;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use super::attributes;
+use super::datamaps;
 use super::error::Result;
 use super::format::{detect_format, Format};
 use super::input::{self, LineReader};
@@ -18,6 +20,11 @@ use super::record::Record;
 /// A truncated or corrupt gzip stream gives one last problem for the
 /// unreadable rest. Blank lines and CSV headers yield nothing.
 ///
+/// A sequence or pairs line gives a [`Record::Sequence`]. The JSON-document
+/// formats are read whole when the reader is created: an `item2attributes`
+/// file gives a [`Record::Attributes`] per item, a `datamaps.json` one
+/// [`Record::Datamaps`] (on line 1), each followed by the problems met.
+///
 /// ```no_run
 /// use recsys::dataset::{Record, RecordReader};
 ///
@@ -26,6 +33,7 @@ use super::record::Record;
 ///     match item {
 ///         Ok((_line, Record::Review(review))) => println!("{} rated {}", review.user, review.asin),
 ///         Ok((_line, Record::Product(product))) => println!("product {}", product.asin),
+///         Ok((_line, other)) => println!("{other:?}"), // sequence files, attributes, id maps
 ///         Err(problem) => eprintln!("skipped {problem}"),
 ///     }
 /// }
@@ -34,7 +42,7 @@ use super::record::Record;
 pub struct RecordReader {
     path: PathBuf,
     format: Format,
-    lines: LineReader<Box<dyn BufRead + Send>>,
+    source: Source,
     records: u64,
     malformed: u64,
     repaired: u64,
@@ -61,10 +69,35 @@ impl RecordReader {
         format: Format,
         input: impl BufRead + Send + 'static,
     ) -> Self {
+        let path = name.into();
+        let source = match format {
+            Format::Item2Attributes => {
+                let file = attributes::read(&path, input);
+                let items = file.entries.into_iter().map(|entry| {
+                    entry.map(|(line, attributes)| (line, Record::Attributes(attributes)))
+                });
+                Source::Document {
+                    items: items.collect::<Vec<_>>().into_iter(),
+                    lines: file.lines,
+                }
+            }
+            Format::Datamaps => {
+                let file = datamaps::read(&path, input);
+                let maps = std::iter::once(Ok((1, Record::Datamaps(file.maps))));
+                Source::Document {
+                    items: maps
+                        .chain(file.problems.into_iter().map(Err))
+                        .collect::<Vec<_>>()
+                        .into_iter(),
+                    lines: file.lines,
+                }
+            }
+            _ => Source::Lines(LineReader::new(Box::new(input))),
+        };
         Self {
-            path: name.into(),
+            path,
             format,
-            lines: LineReader::new(Box::new(input)),
+            source,
             records: 0,
             malformed: 0,
             repaired: 0,
@@ -81,9 +114,12 @@ impl RecordReader {
         self.format
     }
 
-    /// Lines read so far, blank ones included.
+    /// Lines read so far, blank ones included (for a JSON document, all its lines).
     pub fn lines(&self) -> u64 {
-        self.lines.lines()
+        match &self.source {
+            Source::Lines(lines) => lines.lines(),
+            Source::Document { lines, .. } => *lines,
+        }
     }
 
     /// Records yielded so far.
@@ -107,8 +143,19 @@ impl Iterator for RecordReader {
     type Item = std::result::Result<(u64, Record), Problem>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let lines = match &mut self.source {
+            Source::Lines(lines) => lines,
+            Source::Document { items, .. } => {
+                let item = items.next()?;
+                match item {
+                    Ok(_) => self.records += 1,
+                    Err(_) => self.malformed += 1,
+                }
+                return Some(item);
+            }
+        };
         loop {
-            let (number, line) = match self.lines.next()?.into_line(&self.path) {
+            let (number, line) = match lines.next()?.into_line(&self.path) {
                 Ok(line) => line,
                 Err(problem) => {
                     self.malformed += 1;
@@ -132,12 +179,23 @@ impl Iterator for RecordReader {
     }
 }
 
+/// Where the records come from.
+enum Source {
+    /// A line format, read as it goes.
+    Lines(LineReader<Box<dyn BufRead + Send>>),
+    /// A JSON document, read whole.
+    Document {
+        items: std::vec::IntoIter<std::result::Result<(u64, Record), Problem>>,
+        lines: u64,
+    },
+}
+
 impl fmt::Debug for RecordReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecordReader")
             .field("path", &self.path)
             .field("format", &self.format)
-            .field("lines", &self.lines.lines())
+            .field("lines", &self.lines())
             .field("records", &self.records)
             .field("malformed", &self.malformed)
             .finish_non_exhaustive()
@@ -165,7 +223,7 @@ mod tests {
     fn review(record: Record) -> crate::dataset::Review {
         match record {
             Record::Review(review) => review,
-            Record::Product(product) => panic!("expected a review, got {product:?}"),
+            other => panic!("expected a review, got {other:?}"),
         }
     }
 
@@ -408,9 +466,89 @@ mod tests {
     #[test]
     fn an_unknown_format_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "Beauty.txt", b"1 2 3 4\n2 5 6\n");
+        let path = write(dir.path(), "Beauty.txt", b"A1 B1 B2\nA2 B3\n");
         let error = RecordReader::open(&path, None).unwrap_err();
         assert!(matches!(error, DatasetError::UnknownFormat { .. }));
         assert!(error.to_string().contains("Beauty.txt"), "{error}");
+    }
+
+    #[test]
+    fn reads_sequence_and_pairs_lines() {
+        use crate::dataset::Sequence;
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "Beauty.txt", &gzip(b"1 1 2 3\n2 4 x\n\n3 2\n"));
+        let mut reader = RecordReader::open(&path, None).unwrap();
+        assert_eq!(reader.format(), Format::Sequence);
+        let items: Vec<_> = reader.by_ref().collect();
+        assert_eq!(
+            items[0],
+            Ok((
+                1,
+                Record::Sequence(Sequence {
+                    user: 1,
+                    items: vec![1, 2, 3]
+                })
+            ))
+        );
+        let problem = items[1].as_ref().unwrap_err();
+        assert_eq!((problem.line, problem.raw.as_str()), (2, "2 4 x"));
+        assert_eq!(
+            items[2],
+            Ok((
+                4,
+                Record::Sequence(Sequence {
+                    user: 3,
+                    items: vec![2]
+                })
+            ))
+        );
+        assert_eq!(
+            (reader.lines(), reader.records(), reader.malformed()),
+            (4, 2, 1)
+        );
+
+        let path = write(dir.path(), "Video.txt", b"1 6393\n1 13504 7\n");
+        let items: Vec<_> = RecordReader::open(&path, Some(Format::Pairs))
+            .unwrap()
+            .collect();
+        assert!(matches!(&items[0], Ok((1, Record::Sequence(s))) if s.items == [6393]));
+        assert_eq!(
+            items[1].as_ref().unwrap_err().reason,
+            "3 fields, expected 2 (user item)"
+        );
+    }
+
+    #[test]
+    fn reads_json_documents_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "attributes.json",
+            br#"{"4": [1, 2], "x": [3], "5": [3]}"#,
+        );
+        let mut reader = RecordReader::open(&path, None).unwrap();
+        assert_eq!(reader.format(), Format::Item2Attributes);
+        let items: Vec<_> = reader.by_ref().collect();
+        assert_eq!(items.len(), 3);
+        assert!(
+            matches!(&items[0], Ok((1, Record::Attributes(a))) if a.item == 4 && a.attributes == [1, 2])
+        );
+        assert!(items[1].is_err());
+        assert_eq!(
+            (reader.lines(), reader.records(), reader.malformed()),
+            (1, 2, 1)
+        );
+
+        let path = write(
+            dir.path(),
+            "datamaps.json",
+            b"{\n\"id2item\": {\"1\": \"B004756YJA\"},\n\"id2user\": {\"1\": 5}\n}\n",
+        );
+        let items: Vec<_> = RecordReader::open(&path, None).unwrap().collect();
+        let Ok((1, Record::Datamaps(maps))) = &items[0] else {
+            panic!("{items:?}");
+        };
+        assert_eq!(maps.items[&1], "B004756YJA");
+        assert_eq!(items[1].as_ref().unwrap_err().line, 3);
     }
 }

@@ -1,4 +1,7 @@
-//! The records a dataset file yields: reviews (or bare ratings) and products.
+//! The records a dataset file yields: reviews (or bare ratings), products,
+//! user sequences, item attributes and id maps.
+
+use super::datamaps::Datamaps;
 
 /// One rating of an item by a user: a review, or a row of a ratings-only CSV
 /// (whose optional fields are then all `None`).
@@ -56,6 +59,29 @@ pub struct Product {
     pub rank: Option<(u64, Option<String>)>,
 }
 
+/// One line of a sequence file: a user's items, oldest first.
+///
+/// A line of an S3-Rec / P5 file (`user item item …`) holds a user's whole
+/// history; a line of a SASRec file (`user item`) one item of it. The files
+/// have no ratings or timestamps: only the order is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequence {
+    /// The user's numeric id.
+    pub user: u64,
+    /// The numeric ids of the items, in time order (never empty).
+    pub items: Vec<u64>,
+}
+
+/// One entry of an S3-Rec `item2attributes` file: an item's attribute ids
+/// (brand and category strings, numbered), as found, repeats included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemAttributes {
+    /// The item's numeric id, in the id space of the matching sequence file.
+    pub item: u64,
+    /// The attribute ids.
+    pub attributes: Vec<u64>,
+}
+
 /// A record read from a dataset file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -63,6 +89,12 @@ pub enum Record {
     Review(Review),
     /// A product from a metadata file.
     Product(Product),
+    /// A line of a sequence or pairs file.
+    Sequence(Sequence),
+    /// An entry of an `item2attributes` file.
+    Attributes(ItemAttributes),
+    /// A whole P5 `datamaps.json` file.
+    Datamaps(Datamaps),
 }
 
 /// The content features a [`Dataset`](super::Dataset) keeps for an item:
@@ -73,7 +105,8 @@ pub struct ItemMeta {
     pub title: Option<String>,
     /// The brand.
     pub brand: Option<String>,
-    /// The category path, root first.
+    /// The category path, root first; for items described by an
+    /// `item2attributes` file, one attribute (brand or category) per entry.
     pub categories: Vec<String>,
     /// The description as plain text.
     pub description: Option<String>,

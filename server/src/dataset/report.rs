@@ -17,7 +17,9 @@ pub struct FileReport {
     pub format: Format,
     /// Lines read, blank ones and headers included.
     pub lines: u64,
-    /// Records read (reviews, ratings or products), before any de-duplication.
+    /// Records read, before any de-duplication: reviews, ratings or products;
+    /// for sequence and pairs files, interactions (items); for
+    /// `item2attributes` files, items; for `datamaps.json`, table entries.
     pub records: u64,
     /// Lines that gave a [`Problem`] (including an unreadable end of file).
     pub malformed: u64,
@@ -50,10 +52,68 @@ pub struct ReadReport {
     pub problems: Vec<Problem>,
     /// Interactions dropped because a later one had the same (user, item).
     pub duplicates_collapsed: u64,
-    /// Distinct metadata ASINs that match no item with an interaction.
+    /// Distinct metadata ASINs, and `item2attributes` entries, that match no
+    /// item with an interaction.
     pub products_without_interactions: u64,
     /// Metadata lines whose ASIN had already been read (the first one is kept).
     pub duplicate_products: u64,
+    /// What the `datamaps.json` files given did to the ids, if any was given.
+    pub datamaps: Option<DatamapsReport>,
+    /// One report per `item2attributes` file, in the order the files were given.
+    pub attributes: Vec<AttributesReport>,
+}
+
+/// How `datamaps.json` files renamed the numeric ids of sequence files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatamapsReport {
+    /// Users of sequence files now named by their reviewer id.
+    pub users_renamed: u64,
+    /// Items of sequence files now named by their ASIN.
+    pub items_renamed: u64,
+    /// Users of sequence files the maps do not name (they keep their number).
+    pub users_unmapped: u64,
+    /// Items of sequence files the maps do not name (they keep their number).
+    pub items_unmapped: u64,
+    /// Ids not renamed because the new name was taken (by another id the maps
+    /// give the same name, or an id read from another file).
+    pub collisions: u64,
+}
+
+/// How an `item2attributes` file was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributesReport {
+    /// The file.
+    pub path: PathBuf,
+    /// Items the file lists.
+    pub items: u64,
+    /// Of those, items with interactions (they now have [`ItemMeta`](super::ItemMeta)).
+    pub described: u64,
+    /// Distinct attribute ids in the file.
+    pub attributes: u64,
+    /// Attribute ids repeated within an item's list (kept once).
+    pub repeats: u64,
+    /// How attribute ids were turned into text.
+    pub naming: AttributeNaming,
+}
+
+/// How the attribute ids of an `item2attributes` file became text in
+/// [`ItemMeta::categories`](super::ItemMeta::categories).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeNaming {
+    /// No `datamaps.json` with attribute names was given: attribute *k* is `attr_<k>`.
+    Ids,
+    /// Named by a `datamaps.json`: attribute *k* is the *k*-th of its attributes
+    /// (in id order) among those on at least `min_items` items, and every
+    /// attribute is on as many items in both files. Blank names are left out.
+    Names {
+        /// The smallest `attributeid2num` of the attributes used.
+        min_items: u64,
+    },
+    /// A `datamaps.json` names attributes, but not these: attribute *k* is `attr_<k>`.
+    Unaligned {
+        /// Why the datamaps attributes do not match the file's.
+        reason: String,
+    },
 }
 
 impl ReadReport {

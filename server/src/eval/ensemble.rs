@@ -107,11 +107,18 @@ impl Fusion {
         let input = FusionInput::new(lists);
         let (tuned, tuned_ndcg) = Self::tune(lists, relevant, k, n_items);
         let single = |p: usize| Fusion {
-            weights: (0..lists.len()).map(|q| if q == p { 1.0 } else { 0.0 }).collect(),
+            weights: (0..lists.len())
+                .map(|q| if q == p { 1.0 } else { 0.0 })
+                .collect(),
             rank_constant: tuned.rank_constant,
         };
         let (best, best_ndcg) = (0..lists.len())
-            .map(|p| (single(p), single(p).score(&input, relevant, k, n_items).ndcg))
+            .map(|p| {
+                (
+                    single(p),
+                    single(p).score(&input, relevant, k, n_items).ndcg,
+                )
+            })
             .fold((single(0), f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
         let a = tuned.per_user_ndcg(&input, relevant, k);
         let b = best.per_user_ndcg(&input, relevant, k);

@@ -267,7 +267,9 @@ pub fn evaluate(
     if let Some(opts) = &options.ensemble {
         let start = Instant::now();
         // Members: the plugins that succeeded on the test run.
-        let members: Vec<usize> = (0..plugins.len()).filter(|&i| runs[i].1.is_some()).collect();
+        let members: Vec<usize> = (0..plugins.len())
+            .filter(|&i| runs[i].1.is_some())
+            .collect();
         // Per fold, a deterministic, evenly spread sample of its validation users.
         let per_fold = opts.max_tuning_users.max(1).div_ceil(folds.len().max(1));
         let fold_users: Vec<Vec<(u32, Vec<u32>)>> = folds

@@ -79,7 +79,7 @@ impl Rng {
     }
     /// Uniform in 0..n (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
     /// A random element.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -94,10 +94,13 @@ struct Cdf(Vec<f64>);
 impl Cdf {
     fn new(weights: impl IntoIterator<Item = f64>) -> Cdf {
         let mut total = 0.0;
-        Cdf(weights.into_iter().map(|w| {
-            total += w;
-            total
-        }).collect())
+        Cdf(weights
+            .into_iter()
+            .map(|w| {
+                total += w;
+                total
+            })
+            .collect())
     }
     fn sample(&self, rng: &mut Rng) -> usize {
         let x = rng.f64() * self.0.last().copied().unwrap_or(0.0);
@@ -122,7 +125,13 @@ fn pools(items: &[Item], popularity: &[f64]) -> Pools {
         (members, cdf)
     };
     let by_category = (0..CATEGORIES.len())
-        .map(|c| make((0..items.len() as u32).filter(|&i| items[i as usize].category == c).collect()))
+        .map(|c| {
+            make(
+                (0..items.len() as u32)
+                    .filter(|&i| items[i as usize].category == c)
+                    .collect(),
+            )
+        })
         .collect();
     let by_brand = CATEGORIES
         .iter()
@@ -132,14 +141,19 @@ fn pools(items: &[Item], popularity: &[f64]) -> Pools {
                 .map(|b| {
                     make(
                         (0..items.len() as u32)
-                            .filter(|&i| items[i as usize].category == c && items[i as usize].brand == b)
+                            .filter(|&i| {
+                                items[i as usize].category == c && items[i as usize].brand == b
+                            })
                             .collect(),
                     )
                 })
                 .collect()
         })
         .collect();
-    Pools { by_category, by_brand }
+    Pools {
+        by_category,
+        by_brand,
+    }
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
@@ -182,9 +196,13 @@ struct MetaLine<'a> {
 }
 
 fn writer(path: &Path, gzip: bool) -> Result<Box<dyn Write>> {
-    let file = File::create(path).map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+    let file = File::create(path)
+        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
     Ok(if gzip {
-        Box::new(BufWriter::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast())))
+        Box::new(BufWriter::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        )))
     } else {
         Box::new(BufWriter::new(file))
     })
@@ -200,7 +218,13 @@ fn user_id(u: usize) -> String {
 
 /// Generates a dataset into `dir` (created if needed): `reviews.json[.gz]`, `meta.json[.gz]`.
 pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
-    let SynthOptions { users, items, seed, gzip, .. } = *options;
+    let SynthOptions {
+        users,
+        items,
+        seed,
+        gzip,
+        ..
+    } = *options;
     if users == 0 || items < CATEGORIES.len() {
         return Err(Error::Usage(format!(
             "synth needs at least 1 user and {} items",
@@ -208,24 +232,32 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
         )));
     }
     let target = options.interactions.min(users * items / 2).max(users);
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     let mut rng = Rng::new(seed);
 
     // Items: categories round-robin, brands at random; popularity ~ 1 / rank^1.05, shuffled.
     let catalogue: Vec<Item> = (0..items)
         .map(|i| {
             let category = i % CATEGORIES.len();
-            Item { category, brand: rng.below(CATEGORIES[category].brands.len()) }
+            Item {
+                category,
+                brand: rng.below(CATEGORIES[category].brands.len()),
+            }
         })
         .collect();
-    let mut popularity: Vec<f64> = (0..items).map(|r| 1.0 / ((r + 1) as f64).powf(1.05)).collect();
+    let mut popularity: Vec<f64> = (0..items)
+        .map(|r| 1.0 / ((r + 1) as f64).powf(1.05))
+        .collect();
     for i in (1..items).rev() {
         popularity.swap(i, rng.below(i + 1));
     }
     let pools = pools(&catalogue, &popularity);
 
     // Users: activity ~ 1 / rank^0.7, scaled to the target, at least 1 each.
-    let weights: Vec<f64> = (0..users).map(|r| 1.0 / ((r + 1) as f64).powf(0.7)).collect();
+    let weights: Vec<f64> = (0..users)
+        .map(|r| 1.0 / ((r + 1) as f64).powf(0.7))
+        .collect();
     let total: f64 = weights.iter().sum();
     let cap = items / 2;
     let mut activity: Vec<usize> = weights
@@ -264,7 +296,11 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
         let favourite = |c: usize, rng: &mut Rng| rng.below(CATEGORIES[c].brands.len());
         let (fav_main, fav_second) = (favourite(main, &mut rng), favourite(second, &mut rng));
         let uid = user_id(u);
-        let mut day = start_day + rng.below(span_days) as i64;
+        // A user's reviews start in the first half of the span and are spread so that even the
+        // heaviest user stays within it.
+        let half_span = (span_days / 2 * 86_400) as usize;
+        let mut time = start_day * 86_400 + rng.below(half_span) as i64;
+        let mean_gap = (half_span / n.max(1)).max(1);
         chosen.clear();
         for _ in 0..n {
             let mut item = None;
@@ -278,7 +314,9 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
                     (rng.below(CATEGORIES.len()), None)
                 };
                 let pool = match fav {
-                    Some(b) if rng.f64() < 0.6 && !pools.by_brand[c][b].0.is_empty() => &pools.by_brand[c][b],
+                    Some(b) if rng.f64() < 0.6 && !pools.by_brand[c][b].0.is_empty() => {
+                        &pools.by_brand[c][b]
+                    }
                     _ => &pools.by_category[c],
                 };
                 let candidate = pool.0[pool.1.sample(&mut rng)];
@@ -299,8 +337,8 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
                 || (it.category == second && it.brand == fav_second);
             let base = if liked { 4.6 } else { 3.6 };
             let rating = (base + rng.f64() * 1.4 - 0.7).round().clamp(1.0, 5.0) as f32;
-            day += 1 + rng.below(20) as i64;
-            let (y, m, d) = civil_from_days(day);
+            time += 1 + rng.below(2 * mean_gap) as i64;
+            let (y, m, d) = civil_from_days(time.div_euclid(86_400));
             let cat = &CATEGORIES[it.category];
             let summary = *rng.pick(SUMMARIES[rating as usize - 1]);
             let line = ReviewLine {
@@ -310,9 +348,14 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
                 reviewer_id: &uid,
                 asin: &asin(item as usize),
                 reviewer_name: format!("Shopper {}", u + 1),
-                review_text: format!("{summary}. The {} from {}: {}.", rng.pick(cat.nouns), cat.brands[it.brand], rng.pick(cat.features)),
+                review_text: format!(
+                    "{summary}. The {} from {}: {}.",
+                    rng.pick(cat.nouns),
+                    cat.brands[it.brand],
+                    rng.pick(cat.features)
+                ),
                 summary,
-                unix_review_time: day * 86_400,
+                unix_review_time: time,
             };
             serde_json::to_writer(&mut out, &line).map_err(|e| io(e.into()))?;
             out.write_all(b"\n").map_err(io)?;
@@ -346,7 +389,11 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
         meta.write_all(b"\n").map_err(io)?;
     }
     meta.flush().map_err(io)?;
-    Ok(SynthOutput { reviews: reviews_path, metadata: meta_path, interactions: written })
+    Ok(SynthOutput {
+        reviews: reviews_path,
+        metadata: meta_path,
+        interactions: written,
+    })
 }
 
 #[cfg(test)]
@@ -364,7 +411,13 @@ mod tests {
     #[test]
     fn generates_a_readable_dataset_repeatably() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SynthOptions { users: 200, items: 120, interactions: 3000, seed: 7, gzip: true };
+        let options = SynthOptions {
+            users: 200,
+            items: 120,
+            interactions: 3000,
+            seed: 7,
+            gzip: true,
+        };
         let out = generate(&options, dir.path()).unwrap();
         let data = Dataset::read(&[out.reviews.clone(), out.metadata.clone()], None).unwrap();
         assert_eq!(data.report.problem_count(), 0);
@@ -382,13 +435,50 @@ mod tests {
     #[test]
     fn popularity_has_a_long_tail() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SynthOptions { users: 2000, items: 1000, interactions: 40_000, seed: 1, gzip: false };
+        let options = SynthOptions {
+            users: 2000,
+            items: 1000,
+            interactions: 40_000,
+            seed: 1,
+            gzip: false,
+        };
         let out = generate(&options, dir.path()).unwrap();
         let data = Dataset::read(&[out.reviews], None).unwrap();
         let mut counts = vec![0usize; data.n_items()];
-        data.interactions.iter().for_each(|i| counts[i.item as usize] += 1);
+        data.interactions
+            .iter()
+            .for_each(|i| counts[i.item as usize] += 1);
         counts.sort_unstable_by(|a, b| b.cmp(a));
         let top_decile: usize = counts[..counts.len() / 10].iter().sum();
-        assert!(top_decile as f64 > 0.35 * data.interactions.len() as f64, "top 10% hold {top_decile}");
+        assert!(
+            top_decile as f64 > 0.35 * data.interactions.len() as f64,
+            "top 10% hold {top_decile}"
+        );
+    }
+
+    #[test]
+    fn heavy_users_stay_inside_the_time_span() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SynthOptions {
+            users: 4,
+            items: 4000,
+            interactions: 8000,
+            seed: 3,
+            gzip: false,
+        };
+        let out = generate(&options, dir.path()).unwrap();
+        let data = Dataset::read(&[out.reviews], None).unwrap();
+        assert_eq!(
+            data.report.problem_count(),
+            0,
+            "{:?}",
+            data.report.problems.first()
+        );
+        assert_eq!(data.interactions.len(), 8000);
+        let last = data.interactions.iter().map(|i| i.timestamp).max().unwrap();
+        assert!(
+            last < (16_436 + 5 * 365) * 86_400,
+            "{last} is past the 5-year span"
+        );
     }
 }

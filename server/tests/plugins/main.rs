@@ -319,7 +319,8 @@ fn recsys(args: &[&str]) -> (bool, String) {
         .env_remove("RUST_BACKTRACE")
         .output()
         .expect("run recsys");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -331,14 +332,33 @@ fn plugin_check_passes_bundled_plugins_and_reports_broken_ones() {
         assert!(ok, "{text}");
         assert!(text.contains(", 0 failed"), "{text}");
     }
-    let (ok, text) = recsys(&["plugin", "check", library("recsys-test-abi-mismatch").to_str().unwrap()]);
-    assert!(!ok && text.contains("API version mismatch") && !text.contains("stack backtrace"), "{text}");
-    let (ok, text) = recsys(&["plugin", "check", library("recsys-test-no-entry").to_str().unwrap()]);
+    let (ok, text) = recsys(&[
+        "plugin",
+        "check",
+        library("recsys-test-abi-mismatch").to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && text.contains("API version mismatch") && !text.contains("stack backtrace"),
+        "{text}"
+    );
+    let (ok, text) = recsys(&[
+        "plugin",
+        "check",
+        library("recsys-test-no-entry").to_str().unwrap(),
+    ]);
     assert!(!ok && text.contains("recsys_plugin_entry"), "{text}");
     let panicky = library("recsys-test-panicky");
-    let (ok, text) =
-        recsys(&["plugin", "check", panicky.to_str().unwrap(), "--param", "panic_in=recommend"]);
+    let (ok, text) = recsys(&[
+        "plugin",
+        "check",
+        panicky.to_str().unwrap(),
+        "--param",
+        "panic_in=recommend",
+    ]);
     assert!(!ok, "{text}");
-    assert!(text.contains("FAIL") && text.contains("deliberate panic in recommend"), "{text}");
+    assert!(
+        text.contains("FAIL") && text.contains("deliberate panic in recommend"),
+        "{text}"
+    );
     assert!(text.contains("fails the compliance suite"), "{text}");
 }

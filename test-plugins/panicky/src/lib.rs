@@ -19,7 +19,11 @@ impl Recommender for Panicky {
     fn info() -> PluginInfo {
         PluginInfo::new("panicky", env!("CARGO_PKG_VERSION"))
             .description("test plugin that panics on request")
-            .param(ParamSpec::string("panic_in", "", "\"train\" or \"recommend\": where to panic"))
+            .param(ParamSpec::string(
+                "panic_in",
+                "",
+                "\"train\" or \"recommend\": where to panic",
+            ))
     }
 
     fn train(data: &TrainData<'_>, params: &Params) -> Result<Self, PluginError> {
@@ -28,8 +32,14 @@ impl Recommender for Panicky {
             panic!("panicky: deliberate panic in train");
         }
         let mut counts = vec![0f32; data.n_items()];
-        data.interactions().indices().iter().for_each(|&i| counts[i as usize] += 1.0);
-        Ok(Panicky { counts, panic_in_recommend: panic_in == "recommend" })
+        data.interactions()
+            .indices()
+            .iter()
+            .for_each(|&i| counts[i as usize] += 1.0);
+        Ok(Panicky {
+            counts,
+            panic_in_recommend: panic_in == "recommend",
+        })
     }
 
     fn recommend(&self, query: &Query<'_>) -> Result<Vec<Scored>, PluginError> {
