@@ -340,10 +340,10 @@ fn groups(g: &Groups) -> String {
     } else {
         "reviews"
     };
-    let plural = if g.kind.ends_with('y') {
-        format!("{}ies", &g.kind[..g.kind.len() - 1])
+    let plural = if g.total == 1 {
+        g.kind.clone()
     } else {
-        format!("{}s", g.kind)
+        plural(&g.kind)
     };
     let mut s = format!(
         "{} {plural}; the largest is \u{201c}{}\u{201d} ({} {volume}, {} items)",
@@ -383,6 +383,14 @@ fn groups(g: &Groups) -> String {
     s + "."
 }
 
+/// `category` → `categories`, `brand` → `brands`.
+pub(crate) fn plural(noun: &str) -> String {
+    match noun.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{noun}s"),
+    }
+}
+
 fn correlation(c: &Correlations) -> String {
     let strongest = c
         .pearson
@@ -418,7 +426,7 @@ fn correlation(c: &Correlations) -> String {
     if let Some((p, v)) = with_rating {
         if pair.a != 0 {
             s += &format!(
-                "; the rating correlates most with {} (r = {})",
+                "; the rating correlates most with {}: r = {}",
                 c.features[p.b],
                 fixed(v.r, 3)
             );

@@ -49,6 +49,7 @@ table.heat td,table.heat th{text-align:center;padding:5px 4px;min-width:3.3em}
 table.heat th:first-child{text-align:left}
 .note{color:var(--muted);font-size:.88rem}
 .kv{max-width:34em}
+.kv td,table.coef td{white-space:normal}
 .kv td:first-child{color:var(--muted)}
 footer{color:var(--muted);font-size:.85rem;text-align:center;margin:20px 0}
 @media (max-width:600px){table.heat td,table.heat th{min-width:2.6em;padding:4px 2px;font-size:.72rem}body{font-size:15px}main{padding:6px}section{padding:10px 11px;border-radius:6px;margin:10px 0}table{font-size:.8rem}th,td{padding:3px 5px}header h1{font-size:1.3rem}}
@@ -563,11 +564,7 @@ fn verified_table(out: &mut String, v: &Verified) {
 
 fn group_tables(out: &mut String, g: &Groups) {
     let kind = escape(&g.kind);
-    let plural = if g.kind == "category" {
-        "categories".to_owned()
-    } else {
-        format!("{kind}s")
-    };
+    let plural = escape(&super::findings::plural(&g.kind));
     let _ = write!(out, "<h3>Top {plural} by volume</h3>");
     finding(out, &g.finding);
     if g.by_volume.is_empty() {
@@ -630,8 +627,9 @@ fn group_tables(out: &mut String, g: &Groups) {
     note(
         out,
         &format!(
-            "{} {plural} in all. A {kind} is {}.",
+            "{} {} in all. A {kind} is {}.",
             thousands(g.total),
+            if g.total == 1 { &kind } else { &plural },
             escape(&g.definition)
         ),
     );
@@ -726,14 +724,17 @@ fn correlations(out: &mut String, c: &Correlations) {
                         cells![
                             name_cell(&format!("{} × {}", c.features[p.a], c.features[p.b])),
                             fixed(v.r, 3),
-                            format!("{:.3} to {:.3}", v.ci_low, v.ci_high),
-                            p_value(v.p_value).replace("p ", ""),
+                            format!("[{:.3}, {:.3}]", v.ci_low, v.ci_high),
+                            p_value(v.p_value)
+                                .replace("p ", "")
+                                .replace("< ", "<")
+                                .replace("= ", ""),
                             thousands(v.n),
                         ]
                     })
                     .collect();
                 let _ = write!(out, "<h3>{title}</h3>");
-                table(out, "", &["pair", symbol, "95 % CI", "p", "n"], &rows);
+                table(out, "coef", &["pair", symbol, "95 % CI", "p", "n"], &rows);
             }
             note(out, &escape(&c.method));
         },

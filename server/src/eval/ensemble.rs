@@ -330,14 +330,54 @@ mod tests {
 
     #[test]
     fn tuning_learns_to_trust_the_better_list() {
-        // Plugin 0 always ranks the relevant item first; plugin 1 never has it.
+        // Plugin 1 always ranks the relevant item first; plugin 0 never has it, and its items
+        // have lower indices, so they win ties: equal weights score 0.
         let users = 50;
-        let relevant: Vec<Vec<u32>> = (0..users).map(|u| vec![u as u32]).collect();
-        let good: Vec<Vec<u32>> = (0..users).map(|u| vec![u as u32, 100, 101]).collect();
-        let bad: Vec<Vec<u32>> = (0..users).map(|_| vec![200, 201, 202]).collect();
+        let relevant: Vec<Vec<u32>> = (0..users).map(|u| vec![10 + u as u32]).collect();
+        let good: Vec<Vec<u32>> = (0..users).map(|u| vec![10 + u as u32, 100, 101]).collect();
+        let bad: Vec<Vec<u32>> = (0..users).map(|_| vec![0, 1, 2]).collect();
         let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
-        let (fusion, ndcg) = Fusion::tune(&[bad, good], &rel, 1, 300);
+        let equal = Fusion {
+            weights: vec![1.0, 1.0],
+            rank_constant: 10.0,
+        };
+        let input = FusionInput::new(&[bad.clone(), good.clone()]);
+        assert_eq!(equal.score(&input, &rel, 1, 300).ndcg, 0.0);
+        let (fusion, ndcg) = Fusion::tune(&[bad.clone(), good.clone()], &rel, 1, 300);
         assert!((ndcg - 1.0).abs() < 1e-9, "{ndcg}");
         assert!(fusion.weights[1] > fusion.weights[0], "{fusion:?}");
+        // The guard keeps the good list alone: the blend is not better than it.
+        let (guarded, ndcg) = Fusion::tune_guarded(&[bad, good], &rel, 1, 300);
+        assert_eq!(guarded.weights, vec![0.0, 1.0]);
+        assert!((ndcg - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_guard_keeps_a_blend_that_is_clearly_better() {
+        // Each list has the relevant item for half of the users, at rank 1; at k = 2 the blend
+        // holds it for everyone.
+        let users = 60u32;
+        let relevant: Vec<Vec<u32>> = (0..users).map(|u| vec![1000 + u]).collect();
+        let a: Vec<Vec<u32>> = (0..users)
+            .map(|u| {
+                if u % 2 == 0 {
+                    vec![1000 + u, 1]
+                } else {
+                    vec![1, 2]
+                }
+            })
+            .collect();
+        let b: Vec<Vec<u32>> = (0..users)
+            .map(|u| {
+                if u % 2 == 1 {
+                    vec![1000 + u, 3]
+                } else {
+                    vec![3, 4]
+                }
+            })
+            .collect();
+        let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
+        let (fusion, _) = Fusion::tune_guarded(&[a, b], &rel, 2, 2000);
+        assert!(fusion.weights.iter().all(|&w| w > 0.0), "{fusion:?}");
     }
 }
