@@ -304,10 +304,9 @@ fn the_ensemble_beats_its_best_member_on_musical_instruments() {
     let spec = report.ensemble.expect("ensemble spec");
     assert_eq!(spec.members.len(), 3);
     assert!(spec.members.iter().any(|m| m.weight > 0.0));
-    assert_eq!(
-        spec.validation_users, 1429,
-        "every user has >= 2 training interactions here"
-    );
+    // Two validation folds of all 1,429 users reach the 2,000-user minimum: in this 5-core set
+    // every user has at least 4 training interactions to carve them from.
+    assert_eq!(spec.validation_users, 2 * 1429);
     let roundtrip: recsys::eval::EnsembleSpec =
         serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
     assert_eq!(roundtrip.fusion(), spec.fusion());
