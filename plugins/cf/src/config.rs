@@ -36,16 +36,19 @@ pub struct Config {
     pub weighting: Weighting,
     /// Treat every stored interaction value and query weight as 1 (`binary`).
     pub binary: bool,
+    /// Weight `recency_decay^s` of a history item `s` steps before the newest.
+    pub recency_decay: f32,
 }
 
 /// Defaults, shared by [`Config::default`] and the parameter specs.
 const MODE: &str = "item";
 const NEIGHBOURS: usize = 100;
-const SHRINKAGE: f64 = 0.0;
+const SHRINKAGE: f64 = 50.0;
 const WEIGHTING: &str = "none";
 const BM25_K1: f64 = 1.2;
 const BM25_B: f64 = 0.75;
 const BINARY: bool = true;
+const RECENCY_DECAY: f64 = 0.5;
 
 impl Default for Config {
     fn default() -> Self {
@@ -55,6 +58,7 @@ impl Default for Config {
             shrinkage: SHRINKAGE as f32,
             weighting: Weighting::None,
             binary: BINARY,
+            recency_decay: RECENCY_DECAY as f32,
         }
     }
 }
@@ -104,6 +108,12 @@ impl Config {
                 "treat every interaction value (e.g. a 1..5 rating) and query weight as 1; \
                  false uses the values as strengths",
             ),
+            ParamSpec::float(
+                "recency_decay",
+                RECENCY_DECAY,
+                "weight of a history item s steps before the newest: recency_decay^s, in (0, 1]; \
+                 1 weighs the whole history equally",
+            ),
         ]
     }
 
@@ -132,6 +142,7 @@ impl Config {
             shrinkage: params.f64_or("shrinkage", SHRINKAGE)? as f32,
             weighting,
             binary: params.bool_or("binary", BINARY)?,
+            recency_decay: params.f64_or("recency_decay", RECENCY_DECAY)? as f32,
         };
         // BM25 parameters are checked even when another weighting is chosen: a bad value in a
         // configuration is a mistake either way.
@@ -155,6 +166,12 @@ impl Config {
         }
         if let Weighting::Bm25 { k1, b } = self.weighting {
             check_bm25(k1, b)?;
+        }
+        if !(self.recency_decay > 0.0 && self.recency_decay <= 1.0) {
+            return Err(PluginError::invalid_params(format!(
+                "parameter `recency_decay` must be in (0, 1], got {}",
+                self.recency_decay
+            )));
         }
         Ok(())
     }
@@ -197,7 +214,8 @@ mod tests {
                 "weighting",
                 "bm25_k1",
                 "bm25_b",
-                "binary"
+                "binary",
+                "recency_decay"
             ]
         );
         assert!(specs.iter().all(|s| !s.description.is_empty()));

@@ -12,11 +12,23 @@ pub(crate) struct HistoryVector {
 
 impl HistoryVector {
     /// Builds the vector; fails on a non-finite weight. Items are assumed in range (the
-    /// caller validated the query).
-    pub(crate) fn from_query(query: &Query<'_>, binary: bool) -> Result<Self, PluginError> {
-        let mut pairs = Vec::with_capacity(query.history.len());
+    /// caller validated the query). With `recency_decay` d < 1, the entry `s` steps before
+    /// the newest is scaled by `d^s` (the history is oldest first); a repeated item keeps
+    /// its newest (largest) value when binary.
+    pub(crate) fn from_query(
+        query: &Query<'_>,
+        binary: bool,
+        recency_decay: f32,
+    ) -> Result<Self, PluginError> {
+        let n = query.history.len();
+        let mut pairs = Vec::with_capacity(n);
         for (i, &item) in query.history.iter().enumerate() {
-            let w = if binary { 1.0 } else { query.weight(i) };
+            let base = if binary { 1.0 } else { query.weight(i) };
+            let w = if recency_decay < 1.0 {
+                base * recency_decay.powi((n - 1 - i).min(i32::MAX as usize) as i32)
+            } else {
+                base
+            };
             if !w.is_finite() {
                 return Err(PluginError::invalid_input(format!(
                     "history weight {i} (item {item}) is not finite"
@@ -28,8 +40,11 @@ impl HistoryVector {
         let mut v = HistoryVector::default();
         for (item, w) in pairs {
             if v.items.last() == Some(&item) {
-                if !binary {
-                    *v.values.last_mut().expect("values parallel items") += w;
+                let last = v.values.last_mut().expect("values parallel items");
+                if binary {
+                    *last = last.max(w);
+                } else {
+                    *last += w;
                 }
             } else {
                 v.items.push(item);
@@ -61,10 +76,10 @@ mod tests {
             weights: Some(&weights),
             ..Query::new(&[4, 1, 4], 3)
         };
-        let binary = HistoryVector::from_query(&q, true).unwrap();
+        let binary = HistoryVector::from_query(&q, true, 1.0).unwrap();
         assert_eq!(binary.items, vec![1, 4]);
         assert_eq!(binary.values, vec![1.0, 1.0]);
-        let weighted = HistoryVector::from_query(&q, false).unwrap();
+        let weighted = HistoryVector::from_query(&q, false, 1.0).unwrap();
         assert_eq!(
             weighted.iter().collect::<Vec<_>>(),
             vec![(1, 0.5), (4, 3.0)]
@@ -74,7 +89,18 @@ mod tests {
             weights: Some(&nan),
             ..Query::new(&[0], 3)
         };
-        assert!(HistoryVector::from_query(&bad, false).is_err());
-        assert!(HistoryVector::from_query(&bad, true).is_ok());
+        assert!(HistoryVector::from_query(&bad, false, 1.0).is_err());
+        assert!(HistoryVector::from_query(&bad, true, 1.0).is_ok());
+    }
+
+    #[test]
+    fn recency_decay_weights_newer_items_more() {
+        let q = Query::new(&[3, 1, 2, 3], 3);
+        let v = HistoryVector::from_query(&q, true, 0.5).unwrap();
+        // Positions from the newest: item 3 at 0 (and 3), item 2 at 1, item 1 at 2.
+        assert_eq!(
+            v.iter().collect::<Vec<_>>(),
+            vec![(1, 0.25), (2, 0.5), (3, 1.0)]
+        );
     }
 }

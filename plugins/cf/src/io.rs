@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! magic      4 bytes  "RSCF"
-//! version    u8       1
+//! version    u8       2 (version 1 lacks recency_decay and reads as 1.0)
 //! mode       u8       0 = item, 1 = user
 //! weighting  u8       0 = none, 1 = tfidf, 2 = bm25
 //! binary     u8       0 or 1
@@ -12,6 +12,7 @@
 //! shrinkage  f32
 //! bm25_k1    f32      (0 unless weighting = bm25)
 //! bm25_b     f32      (0 unless weighting = bm25)
+//! recency    f32      recency_decay (version 2)
 //! n_users    u64
 //! n_items    u64
 //! item mode: popularity  f32 x n_items
@@ -36,7 +37,7 @@ use crate::popularity::Popularity;
 use crate::{Config, Mode, Weighting};
 
 const MAGIC: &[u8; 4] = b"RSCF";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const CHECKSUM_LEN: usize = 8;
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -63,7 +64,7 @@ pub(crate) fn encode(model: &Cf) -> Vec<u8> {
     w.push(weighting);
     w.push(u8::from(c.binary));
     put_u64(&mut w, c.neighbours as u64);
-    for v in [c.shrinkage, k1, b] {
+    for v in [c.shrinkage, k1, b, c.recency_decay] {
         w.extend_from_slice(&v.to_le_bytes());
     }
     put_u64(&mut w, model.n_users as u64);
@@ -199,15 +200,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(corrupt("these bytes are not a cf model (bad magic number)"));
     }
-    match bytes.get(MAGIC.len()) {
-        Some(&VERSION) => {}
+    let version = match bytes.get(MAGIC.len()) {
+        Some(&v @ (1 | VERSION)) => v,
         Some(v) => {
             return Err(corrupt(format!(
                 "format version {v} is not supported (this plugin reads version {VERSION})"
             )))
         }
         None => return Err(corrupt("truncated after the magic number")),
-    }
+    };
     let Some(body_len) = bytes.len().checked_sub(CHECKSUM_LEN) else {
         return Err(corrupt("truncated"));
     };
@@ -234,6 +235,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
     let neighbours = r.usize("neighbours")?;
     let shrinkage = r.f32("shrinkage")?;
     let (k1, b) = (r.f32("bm25_k1")?, r.f32("bm25_b")?);
+    let recency_decay = if version >= 2 {
+        r.f32("recency_decay")?
+    } else {
+        1.0
+    };
     let weighting = match weighting {
         0 => Weighting::None,
         1 => Weighting::TfIdf,
@@ -246,6 +252,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
         shrinkage,
         weighting,
         binary,
+        recency_decay,
     };
     config
         .validate()
@@ -283,13 +290,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
 
 #[cfg(test)]
 mod tests {
-    use recsys_plugin_api::{CsrView, ErrorKind, Params, Query, Recommender, TrainData};
+    use recsys_plugin_api::{CsrView, ErrorKind, Query, Recommender, TrainData};
 
     use super::*;
 
     fn model(json: &str) -> Cf {
         let x = CsrView::new(3, 4, &[0, 2, 5, 6], &[0, 1, 0, 1, 3, 2], &[1.0; 6]).unwrap();
-        Cf::train(&TrainData::new(x), &Params::from_json(json).unwrap()).unwrap()
+        Cf::train(&TrainData::new(x), &crate::recommender::tests::plain(json)).unwrap()
     }
 
     fn reseal(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -343,12 +350,24 @@ mod tests {
         assert!(message(b"PK\x03\x04").contains("not a cf model"));
         let bytes = model("{}").save().unwrap();
         let mut v2 = bytes.clone();
-        v2[4] = 2;
-        assert!(message(&v2).contains("format version 2 is not supported"));
+        v2[4] = 3;
+        assert!(message(&v2).contains("format version 3 is not supported"));
         let mut altered = bytes.clone();
         let last_value = bytes.len() - CHECKSUM_LEN - 1;
         altered[last_value] ^= 1;
         assert!(message(&altered).contains("checksum mismatch"));
+    }
+
+    #[test]
+    fn reads_version_1_models_without_recency_decay() {
+        let original = model("{}");
+        let v2 = original.save().unwrap();
+        // Version 1 is version 2 without the recency_decay f32 at offset 28.
+        let mut v1 = [&v2[..28], &v2[32..]].concat();
+        v1[4] = 1;
+        let restored = Cf::load(&reseal(v1)).unwrap();
+        assert_eq!(restored.config().recency_decay, 1.0);
+        assert_eq!(restored.save().unwrap(), v2);
     }
 
     #[test]
@@ -361,13 +380,13 @@ mod tests {
         let mut bad_mode = bytes.clone();
         bad_mode[5] = 9;
         assert!(message(&reseal(bad_mode)).contains("unknown mode 9"));
-        // n_items (offset 36) so large that the popularity array cannot be there.
+        // n_items (offset 40) so large that the popularity array cannot be there.
         let mut huge = bytes.clone();
-        huge[36..44].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        huge[40..48].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
         assert!(message(&reseal(huge)).contains("popularity"));
         // A similarity matrix whose column index is out of range.
         let mut out_of_range = bytes.clone();
-        let first_index = 44 + 4 * 4 + 8 + 8 * 5;
+        let first_index = 48 + 4 * 4 + 8 + 8 * 5;
         out_of_range[first_index..first_index + 4].copy_from_slice(&77u32.to_le_bytes());
         assert!(message(&reseal(out_of_range)).contains("similarity matrix"));
         // A non-finite similarity.

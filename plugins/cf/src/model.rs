@@ -88,7 +88,8 @@ impl Cf {
     /// popular items scored by their interaction counts.
     pub(crate) fn recommend_for(&self, query: &Query<'_>) -> Result<Vec<Scored>, PluginError> {
         query.validate(self.n_items)?;
-        let history = HistoryVector::from_query(query, self.config.binary)?;
+        let history =
+            HistoryVector::from_query(query, self.config.binary, self.config.recency_decay)?;
         // More than the catalogue cannot be returned; clamping also keeps `top_k_iter` from
         // sizing its heap by an absurd `k`.
         let k = query.k.min(self.n_items);
@@ -156,7 +157,8 @@ impl Cf {
     ) -> Result<Explanation, PluginError> {
         query.validate(self.n_items)?;
         self.check_item(item)?;
-        let history = HistoryVector::from_query(query, self.config.binary)?;
+        let history =
+            HistoryVector::from_query(query, self.config.binary, self.config.recency_decay)?;
         let users = self.popularity.counts()[item as usize];
         if history.is_empty() {
             return Ok(Explanation {

@@ -48,7 +48,7 @@ impl Recommender for Cf {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use recsys_plugin_api::{Capability, CsrView, ErrorKind, ParamValue};
 
     use super::*;
@@ -67,8 +67,21 @@ mod tests {
         TrainData::new(CsrView::new(5, 5, &INDPTR, &INDICES, &VALUES).unwrap())
     }
 
+    /// `json`'s parameters, with `shrinkage` 0 and `recency_decay` 1 where it gives none.
+    pub(crate) fn plain(json: &str) -> Params {
+        let mut params = Params::from_json(json).unwrap();
+        for (name, value) in [("shrinkage", 0.0), ("recency_decay", 1.0)] {
+            if params.get(name).is_none() {
+                params.set(name, recsys_plugin_api::ParamValue::Float(value));
+            }
+        }
+        params
+    }
+
+    /// Trains with `json`; unless it says otherwise, with plain cosine (no shrinkage) over an
+    /// unweighted history, which the hand-computed values below assume.
     fn train(json: &str) -> Cf {
-        Cf::train(&data(), &Params::from_json(json).unwrap()).unwrap()
+        Cf::train(&data(), &plain(json)).unwrap()
     }
 
     fn items(scored: &[Scored]) -> Vec<u32> {
@@ -100,7 +113,7 @@ mod tests {
         ] {
             assert!(info.has(c), "{c:?}");
         }
-        assert_eq!(info.params.len(), 7);
+        assert_eq!(info.params.len(), 8);
         assert!(info.params.iter().all(|p| !p.description.is_empty()));
     }
 
