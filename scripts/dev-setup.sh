@@ -51,6 +51,33 @@ need_mongo_emulator() {
 }
 # --- end MongoDB test server ---------------------------------------------------------------
 
+# --- Spark job test (owner: examples/spark; see server/tests/spark) ------------------------
+# pyspark (4.x, a full local Spark on the machine's Java 17) and pymongo in a virtualenv of
+# their own, never the system Python: ${RECSYS_SERVICES_HOME:-~/.cache/recsys-services}/spark-venv.
+# server/tests/spark runs examples/spark/ingest.py with its python (scripts/test.sh exports it
+# as RECSYS_SPARK_PYTHON). Skipped when that python already imports both.
+spark_venv() {
+  printf '%s/spark-venv' "${RECSYS_SERVICES_HOME:-$HOME/.cache/recsys-services}"
+}
+need_spark() {
+  local venv
+  venv="$(spark_venv)"
+  if "$venv/bin/python" -c 'import pyspark, pymongo' >/dev/null 2>&1; then
+    return
+  fi
+  command -v java >/dev/null || { log "Java 17 is needed for the Spark job test: install openjdk-17-jre-headless"; exit 1; }
+  log "installing pyspark and pymongo into $venv"
+  mkdir -p "$(dirname "$venv")"
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    command -v apt-get >/dev/null || { log "python3 with venv is needed for the Spark job test"; exit 1; }
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check pyspark pymongo
+}
+# --- end Spark job test --------------------------------------------------------------------
+
 # --- Headless browser for screenshots (owner: eda; see scripts/eda-screenshot.sh) -------------
 # Debian's chromium driven by playwright-core from npm (scripts/browser/): never a browser
 # download. Not needed by the test suite, so only `scripts/dev-setup.sh browser` installs it.
@@ -78,4 +105,5 @@ fi
 
 need_rust
 need_mongo_emulator
+need_spark
 log "ready"

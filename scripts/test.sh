@@ -27,6 +27,8 @@ if [ -z "${RECSYS_TEST_MONGODB_URI:-}" ]; then
 fi
 export RECSYS_TEST_MONGODB_URI
 echo "RECSYS_TEST_MONGODB_URI=$RECSYS_TEST_MONGODB_URI"
+# The Python that runs the Spark job in server/tests/spark (installed by scripts/dev-setup.sh).
+export RECSYS_SPARK_PYTHON="${RECSYS_SPARK_PYTHON:-${RECSYS_SERVICES_HOME:-$HOME/.cache/recsys-services}/spark-venv/bin/python}"
 
 step "cargo test"
 cargo test --workspace

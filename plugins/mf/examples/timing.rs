@@ -127,7 +127,7 @@ fn main() -> anyhow::Result<()> {
         let t1 = Instant::now();
         let scores = model.scores(&user.vector);
         let t2 = Instant::now();
-        let top = recsys_mf::select::top_k_scores(&scores, 10, &history);
+        let top = recsys_plugin_api::top_k(&scores, 10, &history);
         let t3 = Instant::now();
         let api = recsys_plugin_api::top_k(&scores, 10, &history);
         t_api[r] = t3.elapsed().as_secs_f64() * 1e3;

@@ -28,7 +28,7 @@
 //!   the newest events count. BPR models are served the same way (a ridge regression of the
 //!   history onto the BPR item factors, plus the item bias). Every item is then scored (a
 //!   dense mat-vec, parallel for large catalogues), the excluded items dropped, and the top `k`
-//!   kept ([`select`]). An empty history gets the items most users liked in training.
+//!   kept ([`recsys_plugin_api::top_k`]). An empty history gets the items most users liked in training.
 //!   `Query::user` is not used: the answer depends on the history alone.
 //! * `similar_items` ranks items by the cosine of their factor vectors.
 //! * `explain` splits the folded-in score exactly into one term per history item,
@@ -96,7 +96,6 @@ mod model;
 mod params;
 mod plugin;
 pub mod rng;
-pub mod select;
 mod train;
 
 pub use error::{MfError, Result};

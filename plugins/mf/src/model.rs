@@ -8,7 +8,7 @@ use crate::error::{MfError, Result};
 use crate::foldin::{entries, FoldIn, FoldedUser};
 use crate::linalg::{dot, gram};
 use crate::params::{Algorithm, MAX_FACTORS};
-use crate::select::top_k_scores;
+use recsys_plugin_api::top_k as top_k_scores;
 
 /// Everything a model is made of (and what [`crate::io`] writes). Factor matrices are
 /// row-major, `factors` values per row.

@@ -45,7 +45,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod calendar;
+pub(crate) mod calendar;
 mod charts;
 mod contingency;
 mod correlation;

@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Ingest Amazon review and metadata files into MongoDB with Apache Spark.
+
+The cluster-scale twin of `recsys ingest`: the same files (2014/2018 review JSON lines, 2018
+metadata JSON lines, the headerless ratings CSV, the Kaggle CSV; gzip or plain), the same
+cleaning rules (`recsys_clean.py`), the same `_id`s and documents (`docs/schema.md`), the same
+collections (`products`, `reviews`, `quarantine`, `ingest_runs`) and the same counts:
+`read = inserted + updated + duplicates + quarantined`, per file and per run.
+
+    python ingest.py --mongodb-uri mongodb://127.0.0.1:27017 --db recsys FILE...
+
+Each file is read as lines numbered in file order (Hadoop's text input, `zipWithIndex`), parsed
+in parallel, de-duplicated by `_id` (the last line wins, the others count as duplicates, as in one
+`recsys ingest` batch), and written per partition with pymongo (`foreachPartition`): an unordered
+`insert_many`; for the `_id`s already stored, a `find` and, where a field differs, a `$set` upsert.
+Metadata files are written first, so reviews find the products of the same run.
+
+See README.md for running it locally and with the MongoDB Spark Connector on a cluster.
+"""
+
+import argparse
+import datetime
+import gzip
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import recsys_clean as rc  # noqa: E402
+
+PRODUCTS, REVIEWS, QUARANTINE, INGEST_RUNS = "products", "reviews", "quarantine", "ingest_runs"
+COUNTS = ("read", "inserted", "updated", "duplicates", "quarantined")
+DUPLICATE_KEY = 11000
+MAX_DOCUMENT = 16 << 20
+MAX_SENT_DOCUMENT = MAX_DOCUMENT - (64 << 10)
+VERSION = "0.1.0"
+
+
+def open_text(path):
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return open(path, "rt", encoding="utf-8", errors="replace", newline="")
+
+
+def detect_format(path, lines=64):
+    """The format of a file, from its first non-blank lines (as `recsys ingest` detects it)."""
+    with open_text(path) as text:
+        for number, line in enumerate(text, start=1):
+            line = line.rstrip("\n").rstrip("\r")
+            if number == 1:
+                line = line.lstrip("\ufeff")
+            if rc.is_blank(line):
+                continue
+            fmt = rc.sniff_line(line)
+            if fmt is not None:
+                return fmt
+            if number >= lines:
+                break
+    raise SystemExit(f"cannot ingest {path}: its format is not recognised "
+                     f"(give --format, one of {', '.join(rc.FORMATS)})")
+
+
+def covers(stored, update):
+    """`schema::covers`: whether `stored` already holds every field of `update`, equal."""
+    return all(key in stored and same(value, stored[key]) for key, value in update.items())
+
+
+def same(a, b):
+    numbers = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, numbers) and isinstance(b, numbers):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return len(a) == len(b) and covers(b, a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime):
+        strip = lambda d: d.replace(tzinfo=None) if d.tzinfo is None else \
+            d.astimezone(datetime.timezone.utc).replace(tzinfo=None)  # noqa: E731
+        return strip(a) == strip(b)
+    return type(a) is type(b) and a == b
+
+
+def document_text(doc):
+    from bson import json_util
+
+    text = json_util.dumps(doc, json_options=json_util.RELAXED_JSON_OPTIONS)
+    data = text.encode("utf-8")
+    if len(data) <= rc.MAX_RAW:
+        return text
+    return data[:rc.MAX_RAW].decode("utf-8", "ignore") + \
+        f" …[truncated, {len(data)} bytes in all]"
+
+
+def quarantine_doc(run_id, index, path, fmt, line, reason, raw, stage):
+    from bson.int64 import Int64
+
+    return {
+        "_id": f"{run_id}:{index}:{line}",
+        "run_id": run_id,
+        "file": path,
+        "file_name": os.path.basename(path) or path,
+        "format": fmt,
+        "line": Int64(line),
+        "reason": reason,
+        "raw": raw,
+        "stage": stage,
+        "at": datetime.datetime.now(datetime.timezone.utc),
+    }
+
+
+def write_partition(rows, ctx, acc):
+    """Writes one partition: records (`(_id, (line, fields, copies))`) or problems."""
+    from bson import BSON
+    from bson.int64 import Int64
+    from pymongo import MongoClient, UpdateOne
+    from pymongo.errors import BulkWriteError
+
+    client = MongoClient(ctx["uri"], serverSelectionTimeoutMS=20000)
+    db = client[ctx["db"]]
+    collection = db[ctx["collection"]]
+    name = os.path.basename(ctx["path"]) or ctx["path"]
+    batch, quarantine = [], []
+
+    def refuse(doc, line, reason):
+        quarantine.append(quarantine_doc(ctx["run_id"], ctx["index"], ctx["path"], ctx["format"],
+                                         line, reason, document_text(doc), "write"))
+
+    def flush():
+        if ctx["collection"] == REVIEWS and batch:
+            asins = sorted({doc["asin"] for _, doc in batch})
+            known = {d["_id"] for d in db[PRODUCTS].find({"_id": {"$in": asins}}, {"_id": 1})}
+            for _, doc in batch:
+                doc["unknown_product"] = doc["asin"] not in known
+        stored, inserted_ids = [], []
+        if batch:
+            try:
+                collection.insert_many([doc for _, doc in batch], ordered=False)
+            except BulkWriteError as error:
+                for failure in error.details.get("writeErrors", []):
+                    position = failure["index"]
+                    if failure["code"] == DUPLICATE_KEY:
+                        stored.append(position)
+                    else:
+                        line, doc = batch[position]
+                        refuse(doc, line, f"MongoDB refused the document (code "
+                                          f"{failure['code']}): {failure.get('errmsg', '')}")
+                        stored.append(-1 - position)
+        not_new = {p if p >= 0 else -1 - p for p in stored}
+        inserted_ids = [batch[i][1]["_id"] for i in range(len(batch)) if i not in not_new]
+        acc["inserted"].add(len(inserted_ids))
+        stored = [p for p in stored if p >= 0]
+        if stored:
+            ids = [batch[p][1]["_id"] for p in stored]
+            current = {d["_id"]: d for d in collection.find({"_id": {"$in": ids}})}
+            updates = []
+            for p in stored:
+                doc = batch[p][1]
+                fields = {k: v for k, v in doc.items() if k not in ("_id", "ingest")}
+                if doc["_id"] in current and covers(current[doc["_id"]], fields):
+                    acc["duplicates"].add(1)
+                else:
+                    updates.append(UpdateOne({"_id": doc["_id"]},
+                                             {"$set": fields,
+                                              "$setOnInsert": {"ingest": doc["ingest"]}},
+                                             upsert=True))
+            if updates:
+                result = collection.bulk_write(updates, ordered=False)
+                acc["inserted"].add(result.upserted_count)
+                acc["updated"].add(result.modified_count)
+                acc["duplicates"].add(result.matched_count - result.modified_count)
+        if ctx["collection"] == PRODUCTS and inserted_ids:
+            linked = db[REVIEWS].update_many(
+                {"asin": {"$in": inserted_ids}, "unknown_product": True},
+                {"$set": {"unknown_product": False}})
+            acc["reviews_linked"].add(linked.modified_count)
+        if quarantine:
+            db[QUARANTINE].insert_many(quarantine, ordered=False)
+            acc["quarantined"].add(len(quarantine))
+        batch.clear()
+        quarantine.clear()
+
+    for row in rows:
+        if row[0] == "problem":
+            _, line, reason, raw = row
+            acc["read"].add(1)
+            quarantine.append(quarantine_doc(ctx["run_id"], ctx["index"], ctx["path"],
+                                             ctx["format"], line, reason, raw, "parse"))
+        else:
+            _, _id, (line, fields, copies) = row
+            acc["read"].add(copies)
+            acc["duplicates"].add(copies - 1)  # superseded by a later line with the same _id
+            doc = {"_id": _id}
+            doc.update(fields)
+            doc["ingest"] = {"run": ctx["run_id"], "file": name, "line": Int64(line)}
+            size = len(BSON.encode(doc))
+            if size > MAX_SENT_DOCUMENT:
+                refuse(doc, line, f"document of {size} bytes is larger than MongoDB allows "
+                                  f"({MAX_DOCUMENT} bytes)")
+            else:
+                batch.append((line, doc))
+        if len(batch) >= ctx["batch_size"] or len(quarantine) >= ctx["batch_size"]:
+            flush()
+    flush()
+    client.close()
+
+
+def text_lines(sc, path):
+    """The lines of a file as (1-based number, text), in file order; gzip or plain."""
+    rdd = sc.newAPIHadoopFile(
+        path,
+        "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
+        "org.apache.hadoop.io.LongWritable",
+        "org.apache.hadoop.io.Text",
+        conf={"textinputformat.record.delimiter": "\n"},
+    )
+    return rdd.map(lambda pair: pair[1]).zipWithIndex().map(lambda pair: (pair[1] + 1, pair[0]))
+
+
+def parse_rdd(lines, fmt):
+    """Parsed lines: problems as they are, records reduced to one per `_id` (the last wins)."""
+    parsed = lines.map(lambda pair: (pair[0], rc.parse_line(fmt, pair[0], pair[1]))) \
+        .filter(lambda pair: pair[1] is not None)
+    problems = parsed.filter(lambda pair: pair[1][0] == "problem") \
+        .map(lambda pair: ("problem", pair[0], pair[1][1], pair[1][2]))
+    records = parsed.filter(lambda pair: pair[1][0] == "record") \
+        .map(lambda pair: (pair[1][1], (pair[0], pair[1][2], 1))) \
+        .reduceByKey(lambda a, b: (a if a[0] > b[0] else b)[:2] + (a[2] + b[2],)) \
+        .map(lambda pair: ("record", pair[0], pair[1]))
+    return problems.union(records)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mongodb-uri", required=True)
+    parser.add_argument("--db", default="recsys")
+    parser.add_argument("--format", choices=rc.FORMATS)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[*]"))
+    parser.add_argument("--partitions", type=int, default=0,
+                        help="partitions per file after parsing (default: Spark's parallelism)")
+    parser.add_argument("files", nargs="+")
+    args = parser.parse_args(argv)
+
+    from bson import ObjectId
+    from bson.int64 import Int64
+    from pymongo import MongoClient
+
+    plan = []
+    for index, path in enumerate(args.files):
+        if not os.path.isfile(path):
+            raise SystemExit(f"cannot read {path}: no such file")
+        fmt = args.format or detect_format(path)
+        plan.append((index, path, fmt))
+    plan.sort(key=lambda entry: entry[2] != rc.METADATA)  # metadata first (stable)
+
+    client = MongoClient(args.mongodb_uri, serverSelectionTimeoutMS=10000)
+    client.admin.command("ping")
+    db = client[args.db]
+    for collection, keys in ((REVIEWS, ("user", "asin")), (PRODUCTS, ("categories", "brand")),
+                             (QUARANTINE, ("run_id",)), (INGEST_RUNS, ("started",))):
+        for key in keys:
+            db[collection].create_index([(key, 1)], name=key)
+    run_id = str(ObjectId())
+    started = datetime.datetime.now(datetime.timezone.utc)
+    files = [{"file": path, "format": fmt, **{k: Int64(0) for k in COUNTS}}
+             for _, path, fmt in plan]
+    db[INGEST_RUNS].insert_one({
+        "_id": run_id, "status": "running", "database": args.db, "files": files,
+        "started": started, "finished": None, "batch_size": Int64(args.batch_size),
+        "recsys_version": VERSION, "writer": "spark", **{k: Int64(0) for k in COUNTS},
+    })
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master(args.master).appName("recsys-ingest")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", "4")
+             .getOrCreate())
+    sc = spark.sparkContext
+    sc.setLogLevel("WARN")
+    sc.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "recsys_clean.py"))
+    start = time.monotonic()
+    totals = {k: 0 for k in COUNTS}
+    linked = 0
+    try:
+        for position, (index, path, fmt) in enumerate(plan):
+            acc = {k: sc.accumulator(0) for k in COUNTS + ("reviews_linked",)}
+            ctx = {"uri": args.mongodb_uri, "db": args.db, "run_id": run_id, "index": index,
+                   "path": path, "format": fmt, "batch_size": args.batch_size,
+                   "collection": PRODUCTS if fmt == rc.METADATA else REVIEWS}
+            rows = parse_rdd(text_lines(sc, os.path.abspath(path)), fmt)
+            if args.partitions:
+                rows = rows.repartition(args.partitions)
+            rows.foreachPartition(lambda part, ctx=ctx, acc=acc: write_partition(part, ctx, acc))
+            counts = {k: acc[k].value for k in COUNTS}
+            if counts["read"] != sum(counts[k] for k in COUNTS[1:]):
+                raise RuntimeError(f"{path}: the counts do not add up: {counts}")
+            linked += acc["reviews_linked"].value
+            for k in COUNTS:
+                totals[k] += counts[k]
+            files[position].update({k: Int64(v) for k, v in counts.items()})
+            print(f"{path} ({fmt}): " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                  file=sys.stderr)
+    except BaseException as error:
+        db[INGEST_RUNS].update_one({"_id": run_id}, {"$set": {
+            "status": "failed", "failed_at": datetime.datetime.now(datetime.timezone.utc),
+            "error": str(error), "files": files, **{k: Int64(v) for k, v in totals.items()}}})
+        raise
+    finally:
+        spark.stop()
+    db[INGEST_RUNS].update_one({"_id": run_id}, {"$set": {
+        "status": "finished", "finished": datetime.datetime.now(datetime.timezone.utc),
+        "files": files, "reviews_linked": Int64(linked),
+        "elapsed_seconds": time.monotonic() - start,
+        **{k: Int64(v) for k, v in totals.items()}}})
+    nothing_new = totals["inserted"] == 0 and totals["updated"] == 0
+    print(f"run {run_id}: " + ", ".join(f"{k} {totals[k]}" for k in COUNTS)
+          + (" (nothing new)" if nothing_new else ""))
+    print(f"RUN_ID={run_id}")
+    client.close()
+
+
+if __name__ == "__main__":
+    main()
