@@ -88,7 +88,8 @@ struct EvaluateArgs {
     /// Dataset file (Amazon reviews / ratings / metadata, plain or .gz); repeat for several.
     #[arg(long, required = true, value_name = "FILE")]
     data: Vec<PathBuf>,
-    /// Force the format of every file: reviews, metadata, ratings-csv or kaggle-csv.
+    /// Force the format of every file: reviews, metadata, ratings-csv, kaggle-csv, seq, pairs,
+    /// item2attributes or datamaps (detected from the content otherwise).
     #[arg(long)]
     format: Option<Format>,
     /// `all` or a comma-separated list of plugin names.

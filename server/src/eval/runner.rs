@@ -258,18 +258,15 @@ pub fn evaluate(
     let set = TrainSet::new(dataset, split);
     let depth = options.ensemble.as_ref().map_or(k, |e| e.depth.max(k));
     let params_of = |p: &LoadedPlugin| options.params.get(p.name()).cloned().unwrap_or_default();
-    let runs: Vec<(PluginResult, Option<Vec<Vec<u32>>>)> = plugins
+    let (mut results, mut lists): (Vec<PluginResult>, Vec<Option<Vec<Vec<u32>>>>) = plugins
         .iter()
         .map(|plugin| run_plugin(&set, plugin, &params_of(plugin), k, depth, options.progress))
-        .collect();
-    let mut results: Vec<PluginResult> = runs.iter().map(|(r, _)| r.clone()).collect();
+        .unzip();
     let mut ensemble = None;
     if let Some(opts) = &options.ensemble {
         let start = Instant::now();
         // Members: the plugins that succeeded on the test run.
-        let members: Vec<usize> = (0..plugins.len())
-            .filter(|&i| runs[i].1.is_some())
-            .collect();
+        let members: Vec<usize> = (0..plugins.len()).filter(|&i| lists[i].is_some()).collect();
         // Per fold, a deterministic, evenly spread sample of its validation users.
         let per_fold = opts.max_tuning_users.max(1).div_ceil(folds.len().max(1));
         let fold_users: Vec<Vec<(u32, Vec<u32>)>> = folds
@@ -293,7 +290,7 @@ pub fn evaluate(
                 fit_seconds += fit;
                 lists.extend(fold_lists);
             }
-            fit_seconds += runs[i].0.fit_seconds;
+            fit_seconds += results[i].fit_seconds;
             let alone = score_lists(&lists, &tuning_users, k, set.n_items()).ndcg;
             member_specs.push(EnsembleMember {
                 plugin: plugin.name().to_string(),
@@ -316,7 +313,7 @@ pub fn evaluate(
         }
         let test_lists: Vec<Vec<Vec<u32>>> = members
             .iter()
-            .map(|&i| runs[i].1.clone().unwrap_or_default())
+            .map(|&i| lists[i].take().unwrap_or_default())
             .collect();
         let test_relevant: Vec<&[u32]> = set.test.iter().map(|(_, r)| r.as_slice()).collect();
         let metrics = fusion.score(
