@@ -370,12 +370,37 @@ fn run_ingest(args: IngestArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true)))]
 struct EdaArgs {
     /// Dataset files (reviews, ratings, metadata, sequences; plain or .gz), in any order.
-    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    #[arg(long, group = "source", num_args = 1.., value_name = "FILE")]
     data: Vec<PathBuf>,
+    /// Read the collections `recsys ingest` wrote (products, reviews, quarantine) from this
+    /// MongoDB server instead of files, e.g. mongodb://127.0.0.1:27017/?directConnection=true.
+    #[cfg(feature = "mongodb")]
+    #[arg(long, group = "source", value_name = "URI")]
+    mongodb_uri: Option<String>,
+    /// Database name (with --mongodb-uri).
+    #[cfg(feature = "mongodb")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "recsys",
+        requires = "mongodb_uri"
+    )]
+    db: String,
+    /// Seconds to wait for a MongoDB server before giving up (with --mongodb-uri).
+    #[cfg(feature = "mongodb")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        requires = "mongodb_uri"
+    )]
+    server_timeout: f64,
     /// Force the format of every file (detected from the content otherwise).
     #[arg(long)]
+    #[cfg_attr(feature = "mongodb", arg(conflicts_with = "mongodb_uri"))]
     format: Option<Format>,
     /// Output directory for index.html and stats.json (created if needed).
     #[arg(long, value_name = "DIR")]
@@ -399,6 +424,18 @@ fn run_eda(args: EdaArgs) -> anyhow::Result<()> {
             ..StatsOptions::default()
         },
     };
+    #[cfg(feature = "mongodb")]
+    let report = match args.mongodb_uri {
+        Some(uri) => {
+            let mut config = recsys::store::MongoConfig::new(uri, args.db);
+            config.server_selection_timeout =
+                std::time::Duration::try_from_secs_f64(args.server_timeout)
+                    .context("--server-timeout must be a number of seconds")?;
+            recsys::eda::analyze_mongodb(&config, &options)?
+        }
+        None => analyze_files(&args.data, &options)?,
+    };
+    #[cfg(not(feature = "mongodb"))]
     let report = analyze_files(&args.data, &options)?;
     let written = write_report(&report, &args.out)?;
     for (section, finding) in report.findings() {

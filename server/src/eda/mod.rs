@@ -19,10 +19,10 @@
 //! Distributions (Student's t, normal, chi-square) come from `statrs`; charts are drawn by
 //! `plotters` on its SVG backend.
 //!
-//! TODO(mongodb): a `--mongodb-uri` source. `store` has no reader of the `reviews`,
-//! `products` and `quarantine` collections yet; when it has, stream their documents into
-//! [`StatsBuilder::add_review`], [`StatsBuilder::add_product`] and
-//! [`StatsBuilder::add_problem`] the way [`analyze_files`] does for files.
+//! With the `mongodb` feature, [`analyze_mongodb`] (or [`analyze_store`] on a connected
+//! [`MongoStore`](crate::store::MongoStore)) streams the `products`, `reviews` and `quarantine`
+//! collections that `recsys ingest` wrote into the same builder, documents converted back by
+//! [`store::schema`](crate::store::schema), and gives the report of the files ingested.
 //!
 //! ```
 //! use recsys::eda::{analyze_files, render_html, EdaOptions};
@@ -52,6 +52,8 @@ mod correlation;
 mod distribution;
 mod findings;
 mod html;
+#[cfg(feature = "mongodb")]
+mod mongo;
 mod numbers;
 mod progress;
 mod report;
@@ -64,6 +66,8 @@ use std::path::{Path, PathBuf};
 pub use contingency::{chi_square, ChiSquareTest};
 pub use correlation::{Correlation, CONFIDENCE};
 pub use html::{escape, render_html};
+#[cfg(feature = "mongodb")]
+pub use mongo::{analyze_mongodb, analyze_store};
 pub use report::*;
 pub use source::{analyze_files, EdaOptions};
 pub use stats::{StatsBuilder, StatsOptions};

@@ -15,6 +15,8 @@ pub(crate) struct Progress {
     enabled: bool,
     terminal: bool,
     total_bytes: u64,
+    /// Counting documents (of a database) rather than bytes (of files).
+    documents: bool,
     start: Instant,
     last: Option<Instant>,
 }
@@ -26,8 +28,18 @@ impl Progress {
             enabled,
             terminal: std::io::stderr().is_terminal(),
             total_bytes,
+            documents: false,
             start: Instant::now(),
             last: None,
+        }
+    }
+
+    /// A progress reporter for `total` documents; `bytes` then counts documents.
+    #[cfg(feature = "mongodb")]
+    pub(crate) fn documents(enabled: bool, total: u64) -> Self {
+        Self {
+            documents: true,
+            ..Self::new(enabled, total)
         }
     }
 
@@ -66,9 +78,13 @@ impl Progress {
         } else {
             100.0
         };
+        let of = if self.documents {
+            format!("{} documents", thousands(self.total_bytes))
+        } else {
+            format!("{:.1} MiB", self.total_bytes as f64 / f64::from(1 << 20))
+        };
         let line = format!(
-            "eda: {percent:3.0} % of {:.1} MiB read, {} records, {seconds:.1} s{}",
-            self.total_bytes as f64 / f64::from(1 << 20),
+            "eda: {percent:3.0} % of {of} read, {} records, {seconds:.1} s{}",
             thousands(records),
             if done { ", computing the report" } else { "" }
         );

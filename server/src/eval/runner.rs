@@ -93,6 +93,9 @@ impl<'a> Progress<'a> {
     }
 }
 
+/// One top list per user, in the order of the users.
+type RankedLists = Vec<Vec<u32>>;
+
 /// Ranks the top `depth` items for each of `users` (in order), in parallel.
 fn rank_users(
     set: &TrainSet,
@@ -258,7 +261,7 @@ pub fn evaluate(
     let set = TrainSet::new(dataset, split);
     let depth = options.ensemble.as_ref().map_or(k, |e| e.depth.max(k));
     let params_of = |p: &LoadedPlugin| options.params.get(p.name()).cloned().unwrap_or_default();
-    let (mut results, mut lists): (Vec<PluginResult>, Vec<Option<Vec<Vec<u32>>>>) = plugins
+    let (mut results, mut lists): (Vec<PluginResult>, Vec<Option<RankedLists>>) = plugins
         .iter()
         .map(|plugin| run_plugin(&set, plugin, &params_of(plugin), k, depth, options.progress))
         .unzip();

@@ -116,6 +116,143 @@ pub fn product_fields(product: &Product) -> RawDocumentBuf {
     doc
 }
 
+/// The [`Review`] a review document holds: the inverse of [`review_fields`] (`_id`, `ingest` and
+/// `unknown_product` are ignored). `votes` with `votes_total` gives back the 2014
+/// `helpful: [votes, total]`, `votes` alone the 2018 `vote`.
+///
+/// # Errors
+///
+/// A message naming the field when a required one (`user`, `asin`, `rating`, `time`) is missing
+/// or a field has another type than [`review_fields`] writes (numbers of any BSON type pass).
+pub fn review_from_document(doc: &RawDocument) -> Result<Review, String> {
+    let votes = opt_count(doc, "votes")?;
+    let total = opt_count(doc, "votes_total")?;
+    let (votes, helpful) = match (votes, total) {
+        (Some(votes), Some(total)) => (None, Some((votes, total))),
+        (votes, _) => (votes, None),
+    };
+    let time = match doc.get("time") {
+        Ok(Some(RawBsonRef::DateTime(time))) => time.timestamp_millis().div_euclid(1000),
+        Ok(Some(_)) => return Err("field `time` is not a date".to_owned()),
+        _ => return Err("missing field `time`".to_owned()),
+    };
+    Ok(Review {
+        user: required_str(doc, "user")?,
+        asin: required_str(doc, "asin")?,
+        rating: required_number(doc, "rating")? as f32,
+        timestamp: time,
+        verified: opt_bool(doc, "verified")?,
+        votes,
+        helpful,
+        text: opt_str(doc, "text")?,
+        summary: opt_str(doc, "summary")?,
+        reviewer_name: opt_str(doc, "reviewer_name")?,
+    })
+}
+
+/// The [`Product`] a product document holds: the inverse of [`product_fields`], with the ASIN
+/// from `_id`. A `price_raw` that [`product_fields`] left null because it was the plain
+/// `"$12.99"` of the price is given back as that text.
+///
+/// # Errors
+///
+/// A message naming the field when `_id` is missing or a field has another type than
+/// [`product_fields`] writes.
+pub fn product_from_document(doc: &RawDocument) -> Result<Product, String> {
+    let price = opt_number(doc, "price")?;
+    let price_raw = opt_str(doc, "price_raw")?.or_else(|| price.map(|p| format!("${p:.2}")));
+    let rank = match opt_number(doc, "rank")? {
+        Some(rank) if rank >= 0.0 => Some((rank as u64, opt_str(doc, "rank_category")?)),
+        Some(_) => return Err("field `rank` is negative".to_owned()),
+        None => None,
+    };
+    Ok(Product {
+        asin: required_str(doc, "_id")?,
+        title: opt_str(doc, "title")?,
+        brand: opt_str(doc, "brand")?,
+        categories: str_array(doc, "categories")?,
+        description: opt_str(doc, "description")?,
+        price,
+        price_raw,
+        also_buy: str_array(doc, "also_buy")?,
+        also_view: str_array(doc, "also_view")?,
+        main_cat: opt_str(doc, "main_cat")?,
+        rank,
+    })
+}
+
+/// The value of `key`; `None` when absent or null.
+fn field<'a>(doc: &'a RawDocument, key: &str) -> Result<Option<RawBsonRef<'a>>, String> {
+    match doc.get(key) {
+        Ok(Some(RawBsonRef::Null)) | Ok(None) => Ok(None),
+        Ok(Some(value)) => Ok(Some(value)),
+        Err(error) => Err(format!("field `{key}` is unreadable: {error}")),
+    }
+}
+
+fn wrong_type(key: &str, expected: &str) -> String {
+    format!("field `{key}` is not {expected}")
+}
+
+fn opt_str(doc: &RawDocument, key: &str) -> Result<Option<String>, String> {
+    match field(doc, key)? {
+        Some(RawBsonRef::String(value)) => Ok(Some(value.to_owned())),
+        Some(_) => Err(wrong_type(key, "a string")),
+        None => Ok(None),
+    }
+}
+
+fn required_str(doc: &RawDocument, key: &str) -> Result<String, String> {
+    opt_str(doc, key)?.ok_or_else(|| format!("missing field `{key}`"))
+}
+
+fn opt_number(doc: &RawDocument, key: &str) -> Result<Option<f64>, String> {
+    match field(doc, key)? {
+        Some(value @ (RawBsonRef::Int32(_) | RawBsonRef::Int64(_) | RawBsonRef::Double(_))) => {
+            Ok(Some(float(value)))
+        }
+        Some(_) => Err(wrong_type(key, "a number")),
+        None => Ok(None),
+    }
+}
+
+fn required_number(doc: &RawDocument, key: &str) -> Result<f64, String> {
+    opt_number(doc, key)?.ok_or_else(|| format!("missing field `{key}`"))
+}
+
+fn opt_count(doc: &RawDocument, key: &str) -> Result<Option<u32>, String> {
+    match field(doc, key)? {
+        Some(value) => match integer(value).map(u32::try_from) {
+            Some(Ok(count)) => Ok(Some(count)),
+            _ => Err(wrong_type(key, "a count")),
+        },
+        None => Ok(None),
+    }
+}
+
+fn opt_bool(doc: &RawDocument, key: &str) -> Result<Option<bool>, String> {
+    match field(doc, key)? {
+        Some(RawBsonRef::Boolean(value)) => Ok(Some(value)),
+        Some(_) => Err(wrong_type(key, "a boolean")),
+        None => Ok(None),
+    }
+}
+
+fn str_array(doc: &RawDocument, key: &str) -> Result<Vec<String>, String> {
+    let array = match field(doc, key)? {
+        Some(RawBsonRef::Array(array)) => array,
+        Some(_) => return Err(wrong_type(key, "an array")),
+        None => return Ok(Vec::new()),
+    };
+    array
+        .into_iter()
+        .map(|value| match value {
+            Ok(RawBsonRef::String(value)) => Ok(value.to_owned()),
+            _ => Err(wrong_type(key, "an array of strings")),
+        })
+        .collect()
+}
+
 /// Where a document came from: `{run, file, line}`, written only when the document is first
 /// inserted, so that re-ingesting leaves stored documents unchanged.
 pub fn provenance(run_id: &str, file_name: &str, line: u64) -> RawDocumentBuf {
@@ -361,6 +498,49 @@ mod tests {
             summary: None,
             reviewer_name: None,
         }
+    }
+
+    #[test]
+    fn documents_convert_back_to_records() {
+        let mut doc = review_document("id", &review(), &provenance("run1", "f", 1));
+        doc.append_ref("unknown_product", false);
+        assert_eq!(review_from_document(&doc).unwrap(), review());
+        let rating_2018 = Review {
+            votes: Some(7),
+            helpful: None,
+            verified: None,
+            text: None,
+            ..review()
+        };
+        let doc = review_fields(&rating_2018);
+        assert_eq!(review_from_document(&doc).unwrap(), rating_2018);
+        let mut bad = RawDocumentBuf::new();
+        bad.append_ref("user", "A1");
+        bad.append_ref("asin", "B1");
+        bad.append_ref("rating", "five");
+        bad.append_ref("time", DateTime::from_millis(0));
+        assert_eq!(
+            review_from_document(&bad).unwrap_err(),
+            "field `rating` is not a number"
+        );
+
+        let product = Product {
+            asin: "B1".into(),
+            title: Some("Card".into()),
+            categories: vec!["Gift Cards".into(), "Cards".into()],
+            price: Some(12.99),
+            price_raw: Some("$12.99".into()),
+            rank: Some((742, Some("Magazine Subscriptions".into()))),
+            also_buy: vec!["B2".into()],
+            ..Product::default()
+        };
+        let fields = product_fields(&product);
+        let doc = insert_document("B1", &fields, &[], &provenance("run1", "f", 1));
+        assert_eq!(product_from_document(&doc).unwrap(), product);
+        assert_eq!(
+            product_from_document(&fields).unwrap_err(),
+            "missing field `_id`"
+        );
     }
 
     #[test]
