@@ -14,6 +14,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo clippy for embedders (recsys without the MongoDB feature)"
+cargo clippy -p recsys --no-default-features -- -D warnings
+
 step "build every plugin library (the plugin tests load them through dlopen)"
 cargo build --workspace
 
