@@ -21,6 +21,8 @@ pub mod eval;
 pub mod ingest;
 pub mod plugins;
 #[cfg(feature = "mongodb")]
+pub mod prepare;
+#[cfg(feature = "mongodb")]
 pub mod store;
 pub mod synth;
 

@@ -39,6 +39,10 @@ enum Command {
     /// with their reason, and read = inserted + updated + duplicates + quarantined.
     #[cfg(feature = "mongodb")]
     Ingest(IngestArgs),
+    /// Prepare a training set from MongoDB: deduplicate, k-core, encode, normalise; write the
+    /// `interactions` and `item_features` collections and optionally a versioned snapshot.
+    #[cfg(feature = "mongodb")]
+    Prepare(PrepareArgs),
     /// Explore a dataset: write DIR/index.html (charts, each with a finding) and DIR/stats.json
     /// (every number shown), in one streaming pass.
     Eda(EdaArgs),
@@ -86,8 +90,23 @@ enum PluginAction {
 #[derive(Debug, Args)]
 struct EvaluateArgs {
     /// Dataset file (Amazon reviews / ratings / metadata, plain or .gz); repeat for several.
-    #[arg(long, required = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
+    #[cfg_attr(not(feature = "mongodb"), arg(required = true))]
+    #[cfg_attr(feature = "mongodb", arg(required_unless_present = "source"))]
     data: Vec<PathBuf>,
+    /// `mongodb`: train from the latest snapshot `recsys prepare --snapshot` recorded in the
+    /// database (instead of --data).
+    #[cfg(feature = "mongodb")]
+    #[arg(long, value_parser = ["mongodb"], conflicts_with = "data", requires = "source_uri")]
+    source: Option<String>,
+    /// MongoDB connection string (with --source mongodb).
+    #[cfg(feature = "mongodb")]
+    #[arg(long = "mongodb-uri", value_name = "URI", requires = "source")]
+    source_uri: Option<String>,
+    /// Database name (with --source mongodb).
+    #[cfg(feature = "mongodb")]
+    #[arg(long = "db", value_name = "NAME", default_value = "recsys")]
+    source_db: String,
     /// Force the format of every file: reviews, metadata, ratings-csv, kaggle-csv, seq, pairs,
     /// item2attributes or datamaps (detected from the content otherwise).
     #[arg(long)]
@@ -220,6 +239,7 @@ fn plugin_check(path: &std::path::Path, specs: &[String]) -> anyhow::Result<()> 
 }
 
 fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
+    let data = evaluation_files(&args)?;
     let registry = registry(settings, args.plugin_dir)?;
     let selected = registry.select(&args.plugins)?;
     let mut params = settings.plugins.params.clone();
@@ -234,7 +254,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         args.holdout_fraction.unwrap_or(e.holdout_fraction),
         args.seed.unwrap_or(e.seed),
     )?;
-    let dataset = Dataset::read(&args.data, args.format)?;
+    let dataset = Dataset::read(&data, args.format)?;
     if !args.quiet {
         print_read_summary(&dataset);
     }
@@ -369,6 +389,68 @@ fn run_ingest(args: IngestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The files `recsys evaluate` reads: --data, or the latest snapshot of --source mongodb.
+#[cfg(feature = "mongodb")]
+fn evaluation_files(args: &EvaluateArgs) -> anyhow::Result<Vec<PathBuf>> {
+    match &args.source_uri {
+        Some(uri) => {
+            let config = recsys::store::MongoConfig::new(uri, &args.source_db);
+            Ok(recsys::prepare::latest_snapshot_files(&config)?)
+        }
+        None => Ok(args.data.clone()),
+    }
+}
+
+/// The files `recsys evaluate` reads: --data.
+#[cfg(not(feature = "mongodb"))]
+fn evaluation_files(args: &EvaluateArgs) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(args.data.clone())
+}
+
+#[cfg(feature = "mongodb")]
+#[derive(Debug, Args)]
+struct PrepareArgs {
+    /// MongoDB connection string, e.g. mongodb://127.0.0.1:27017/?directConnection=true.
+    #[arg(long, value_name = "URI")]
+    mongodb_uri: String,
+    /// Database name.
+    #[arg(long, value_name = "NAME", default_value = "recsys")]
+    db: String,
+    /// Keep only users and items with at least N interactions (iterated until stable).
+    #[arg(long, value_name = "N")]
+    k_core: Option<usize>,
+    /// Confidence weight 1 + ALPHA * rating / 5.
+    #[arg(long, value_name = "ALPHA", default_value_t = recsys::prepare::DEFAULT_ALPHA)]
+    alpha: f64,
+    /// Write a versioned snapshot under DIR (DIR/VERSION/{manifest.json,reviews.json,meta.json}).
+    #[arg(long, value_name = "DIR")]
+    snapshot: Option<PathBuf>,
+    /// Seconds to wait for a MongoDB server before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    server_timeout: f64,
+}
+
+#[cfg(feature = "mongodb")]
+fn run_prepare(args: PrepareArgs) -> anyhow::Result<()> {
+    use recsys::prepare::PrepareOptions;
+    use recsys::store::MongoConfig;
+
+    let mut config = MongoConfig::new(args.mongodb_uri, args.db);
+    config.server_selection_timeout = std::time::Duration::try_from_secs_f64(args.server_timeout)
+        .context("--server-timeout must be a number of seconds")?;
+    let options = PrepareOptions {
+        k_core: args.k_core,
+        alpha: args.alpha,
+        snapshot: args.snapshot,
+    };
+    let report = recsys::prepare::run(&config, &options)?;
+    println!("{report}");
+    for (reason, count) in &report.dropped {
+        println!("  dropped {count}: {reason}");
+    }
+    Ok(())
+}
+
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true)))]
 struct EdaArgs {
@@ -460,6 +542,8 @@ fn run() -> anyhow::Result<()> {
         } => plugin_check(&path, &params),
         #[cfg(feature = "mongodb")]
         Command::Ingest(args) => run_ingest(args),
+        #[cfg(feature = "mongodb")]
+        Command::Prepare(args) => run_prepare(args),
         Command::Eda(args) => run_eda(args),
         Command::Synth {
             users,

@@ -8,6 +8,7 @@
 mod amazon;
 mod bad_input;
 mod cli;
+mod prepare;
 mod support;
 mod unreachable;
 
