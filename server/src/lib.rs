@@ -8,8 +8,11 @@
 //! * [`plugins`]: the plugin host, loading recommenders built against `recsys-plugin-api`;
 //! * [`eval`]: hold-out protocols, ranking metrics and the evaluation runner;
 //! * [`config`]: layered settings (embedded defaults, a file, `RECSYS__SECTION__KEY`);
-//! * `store` and `ingest` (cargo feature `mongodb`, on by default): MongoDB as the system of
-//!   record, and `recsys ingest` loading the Amazon files into it with nothing lost.
+//! * [`eda`]: the exploratory report (statistics, correlations, charts) from files or MongoDB;
+//! * [`synth`]: Amazon-format datasets of any size with learnable structure;
+//! * `store`, `ingest` and `prepare` (cargo feature `mongodb`, on by default): MongoDB as the
+//!   system of record, `recsys ingest` loading the Amazon files into it with nothing lost, and
+//!   `recsys prepare` turning it into a training set and a versioned snapshot.
 #![warn(missing_docs)]
 
 pub mod config;
