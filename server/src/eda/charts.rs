@@ -39,6 +39,21 @@ const STAR_COLOURS: [RGBColor; 5] = [
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Drawn = Result<(), Box<dyn Error>>;
 
+/// The legend of a chart with several series, in the given corner.
+fn draw_legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font(font())
+        .draw()?;
+    Ok(())
+}
+
 /// Draws on a fresh white SVG canvas and returns the SVG text.
 fn svg(draw: impl FnOnce(&Area<'_>) -> Drawn) -> Result<String, String> {
     let mut out = String::new();
@@ -371,14 +386,7 @@ pub(crate) fn activity(a: &Activity) -> Result<String, String> {
                 .label(name)
                 .legend(move |(x, y)| Circle::new((x, y), 5, colour.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(font())
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 
@@ -608,14 +616,7 @@ pub(crate) fn verified(v: &Verified) -> Result<String, String> {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(font())
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -675,14 +676,7 @@ pub(crate) fn cold_start(c: &ColdStart) -> Result<String, String> {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(font())
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
