@@ -40,8 +40,8 @@ type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Drawn = Result<(), Box<dyn Error>>;
 
 /// The legend of a chart with several series, in the given corner.
-fn draw_legend<'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+fn draw_legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
     position: SeriesLabelPosition,
 ) -> Drawn {
     chart
@@ -163,26 +163,40 @@ fn star_label(x: &f64) -> String {
     format!("{x:.0}★")
 }
 
+/// A chart with the five star ratings along x and `0..y_max` along y, grid and labels drawn.
+fn stars_chart<'a, 'b>(
+    root: &'a Area<'b>,
+    y_max: f64,
+    y_label: &dyn Fn(&f64) -> String,
+    y_desc: &str,
+) -> Result<
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<Ticked, plotters::coord::types::RangedCoordf64>>,
+    Box<dyn Error>,
+> {
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(80)
+        .build_cartesian_2d(stars_axis(), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .label_style(font())
+        .x_label_formatter(&star_label)
+        .y_label_formatter(y_label)
+        .y_desc(y_desc)
+        .axis_desc_style(font())
+        .draw()?;
+    Ok(chart)
+}
+
 /// The star rating histogram: bars with their share.
 pub(crate) fn ratings(r: &Ratings) -> Result<String, String> {
     svg(|root| {
         let max = r.histogram.iter().copied().max().unwrap_or(0) as f64;
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(stars_axis(), 0f64..headroom(max))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .label_style(font())
-            .x_label_formatter(&star_label)
-            .y_label_formatter(&|y| compact(*y))
-            .y_desc("reviews")
-            .axis_desc_style(font())
-            .draw()?;
+        let mut chart = stars_chart(root, headroom(max), &|y| compact(*y), "reviews")?;
         chart.draw_series(r.histogram.iter().enumerate().map(|(i, &count)| {
             let x = i as f64 + 1.0;
             Rectangle::new(
@@ -434,22 +448,7 @@ pub(crate) fn lorenz(l: &LongTail) -> Result<String, String> {
 pub(crate) fn length(l: &ByStar<LengthRow>) -> Result<String, String> {
     svg(|root| {
         let max = l.rows.iter().map(|r| r.q3).max().unwrap_or(0) as f64;
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(stars_axis(), 0f64..headroom(max))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .label_style(font())
-            .x_label_formatter(&star_label)
-            .y_label_formatter(&|y| compact(*y))
-            .y_desc("words (quartiles)")
-            .axis_desc_style(font())
-            .draw()?;
+        let mut chart = stars_chart(root, headroom(max), &|y| compact(*y), "words (quartiles)")?;
         let rows: Vec<&LengthRow> = l.rows.iter().filter(|r| r.reviews > 0).collect();
         chart.draw_series(rows.iter().map(|r| {
             let x = f64::from(r.stars);
@@ -478,22 +477,12 @@ pub(crate) fn votes(v: &ByStar<VotesRow>) -> Result<String, String> {
     svg(|root| {
         let rows: Vec<&VotesRow> = v.rows.iter().filter(|r| r.reviews > 0).collect();
         let max = rows.iter().map(|r| r.mean).fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(stars_axis(), 0f64..headroom(max))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .label_style(font())
-            .x_label_formatter(&star_label)
-            .y_label_formatter(&|y| format!("{y:.1}"))
-            .y_desc("mean helpful votes")
-            .axis_desc_style(font())
-            .draw()?;
+        let mut chart = stars_chart(
+            root,
+            headroom(max),
+            &|y| format!("{y:.1}"),
+            "mean helpful votes",
+        )?;
         chart.draw_series(rows.iter().map(|r| {
             let x = f64::from(r.stars);
             Rectangle::new(
@@ -577,22 +566,12 @@ pub(crate) fn verified(v: &Verified) -> Result<String, String> {
             .iter()
             .flat_map(|g| g.shares.iter().copied())
             .fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(stars_axis(), 0f64..headroom(max).min(1.05))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .label_style(font())
-            .x_label_formatter(&star_label)
-            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-            .y_desc("share of the group's reviews")
-            .axis_desc_style(font())
-            .draw()?;
+        let mut chart = stars_chart(
+            root,
+            headroom(max).min(1.05),
+            &|y| format!("{:.0}%", y * 100.0),
+            "share of the group's reviews",
+        )?;
         let width = 0.7 / v.groups.len().max(1) as f64;
         for (g, group) in v.groups.iter().enumerate() {
             let colour = if group.verified { BLUE_ } else { ORANGE };
