@@ -12,6 +12,12 @@ pub enum Error {
     /// A command was used wrongly (unknown plugin, bad option value).
     #[error("{0}")]
     Usage(String),
+    /// An id (product, user, plugin) that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A capability no loaded plugin has (e.g. search without the content plugin).
+    #[error("{0}")]
+    Unsupported(String),
     /// Reading a dataset failed.
     #[error(transparent)]
     Dataset(#[from] DatasetError),

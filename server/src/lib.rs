@@ -6,6 +6,8 @@
 //! * [`dataset`]: streaming readers for the Amazon review, rating and metadata formats, with
 //!   every malformed line counted and kept with its reason;
 //! * [`plugins`]: the plugin host, loading recommenders built against `recsys-plugin-api`;
+//! * [`engine`]: the embeddable engine: plugins trained on a catalogue and fused, answering
+//!   recommend / similar / search / explain for ASINs, with fold-in of new histories;
 //! * [`eval`]: hold-out protocols, ranking metrics and the evaluation runner;
 //! * [`config`]: layered settings (embedded defaults, a file, `RECSYS__SECTION__KEY`);
 //! * [`eda`]: the exploratory report (statistics, correlations, charts) from files or MongoDB;
@@ -18,6 +20,7 @@
 pub mod config;
 pub mod dataset;
 pub mod eda;
+pub mod engine;
 mod error;
 pub mod eval;
 #[cfg(feature = "mongodb")]

@@ -15,6 +15,7 @@ pub struct TrainedModel {
     model: Model,
     failed: AtomicBool,
     failure: Mutex<Option<String>>,
+    capabilities: Vec<recsys_plugin_api::Capability>,
 }
 
 impl TrainedModel {
@@ -29,12 +30,18 @@ impl TrainedModel {
             model,
             failed: AtomicBool::new(false),
             failure: Mutex::new(None),
+            capabilities: plugin.info().capabilities.clone(),
         })
     }
 
     /// The plugin's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The optional capabilities the plugin declares.
+    pub fn capabilities(&self) -> &[recsys_plugin_api::Capability] {
+        &self.capabilities
     }
 
     /// Whether a panic has disabled this model.

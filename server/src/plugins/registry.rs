@@ -61,6 +61,11 @@ impl PluginRegistry {
         }
     }
 
+    /// Records load errors met elsewhere (e.g. another directory).
+    pub fn extend_errors(&mut self, errors: impl IntoIterator<Item = LoadError>) {
+        self.errors.extend(errors);
+    }
+
     /// The loaded plugins.
     pub fn plugins(&self) -> &[LoadedPlugin] {
         &self.plugins

@@ -1,0 +1,235 @@
+//! Building an [`Engine`]: where plugins come from, which ones, with what parameters and
+//! weights.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+use recsys_plugin_api::{Capability, Params};
+
+use super::{Catalogue, Engine, Member};
+use crate::dataset::Dataset;
+use crate::eval::{
+    evaluate, EnsembleMember, EnsembleOptions, EnsembleSpec, EvalOptions, EvalReport, Protocol, Split,
+    TrainSet,
+};
+use crate::plugins::{LoadedPlugin, PluginRegistry, TrainedModel};
+use crate::{Error, Result};
+
+/// The rank constant used when no tuned ensemble is given (as in the reciprocal-rank fusion
+/// literature's small-list setting; tuning picks its own).
+const DEFAULT_RANK_CONSTANT: f64 = 10.0;
+/// How many items each member ranks before fusion when no ensemble is given.
+const DEFAULT_DEPTH: usize = 100;
+
+/// Builds an [`Engine`]; see [`Engine::builder`].
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    registry: PluginRegistry,
+    selection: Option<String>,
+    params: BTreeMap<String, Params>,
+    spec: Option<EnsembleSpec>,
+    search: bool,
+}
+
+impl EngineBuilder {
+    /// A builder with no plugins.
+    pub fn new() -> Self {
+        EngineBuilder {
+            search: true,
+            ..Default::default()
+        }
+    }
+
+    /// Loads every plugin library in `dir`. Files that fail to load are kept in
+    /// [`EngineBuilder::registry`]'s errors; only an unreadable directory is an error.
+    pub fn plugin_dir(mut self, dir: impl AsRef<Path>) -> Result<Self> {
+        let loaded = PluginRegistry::load_dir(dir.as_ref())?;
+        for plugin in loaded.plugins() {
+            self.registry.add(plugin.clone());
+        }
+        self.registry.extend_errors(loaded.errors().iter().cloned());
+        Ok(self)
+    }
+
+    /// Registers a plugin: a statically linked one ([`LoadedPlugin::from_static`]) or one
+    /// loaded by hand. A second plugin of the same name is refused (see the registry errors).
+    pub fn register(mut self, plugin: LoadedPlugin) -> Self {
+        self.registry.add(plugin);
+        self
+    }
+
+    /// Uses these plugins (comma-separated names, or `all`, the default) with equal weights,
+    /// unless an [`EngineBuilder::ensemble`] is given.
+    pub fn plugins(mut self, selection: &str) -> Self {
+        self.selection = Some(selection.to_string());
+        self
+    }
+
+    /// Training parameters for plugin `name` (when no ensemble gives them).
+    pub fn params(mut self, name: &str, params: Params) -> Self {
+        self.params.insert(name.to_string(), params);
+        self
+    }
+
+    /// Training parameters for every plugin, by name.
+    pub fn all_params(mut self, params: BTreeMap<String, Params>) -> Self {
+        self.params.extend(params);
+        self
+    }
+
+    /// Uses a tuned ensemble (as `recsys evaluate --ensemble` writes it): its members with a
+    /// weight above zero, their parameters and weights, its rank constant and depth.
+    pub fn ensemble(mut self, spec: EnsembleSpec) -> Self {
+        self.spec = Some(spec);
+        self
+    }
+
+    /// Whether to also train a search-capable plugin that is not a member, so that
+    /// [`Engine::search`] works (default true).
+    pub fn search(mut self, enabled: bool) -> Self {
+        self.search = enabled;
+        self
+    }
+
+    /// The plugins loaded or registered so far, and the files that failed.
+    pub fn registry(&self) -> &PluginRegistry {
+        &self.registry
+    }
+
+    fn selected(&self) -> Result<Vec<LoadedPlugin>> {
+        self.registry
+            .select(self.selection.as_deref().unwrap_or("all"))
+    }
+
+    /// Tunes an ensemble of the selected plugins on `dataset` as `recsys evaluate --ensemble`
+    /// does (validation folds carved from the training data, never the test items), and
+    /// returns the evaluation report, whose `ensemble` holds the tuned ensemble with its test
+    /// metrics. Pass that to [`EngineBuilder::ensemble`].
+    pub fn tune(&self, dataset: &Dataset, k: usize, progress: bool) -> Result<EvalReport> {
+        let plugins = self.selected()?;
+        let options = EvalOptions {
+            k,
+            protocol: Protocol::LeaveLastOut,
+            params: self.params.clone(),
+            progress,
+            ensemble: Some(EnsembleOptions::default()),
+        };
+        let report = evaluate(dataset, &plugins, &options)?;
+        if report.ensemble.is_none() {
+            return Err(Error::Usage(
+                "evaluation produced no ensemble (no plugin succeeded)".into(),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// The ensemble to train: the given one, or the selected plugins with equal weights.
+    fn spec(&self, dataset: &Dataset) -> Result<EnsembleSpec> {
+        if let Some(spec) = &self.spec {
+            return Ok(spec.clone());
+        }
+        let members = self
+            .selected()?
+            .iter()
+            .map(|p| EnsembleMember {
+                plugin: p.name().to_string(),
+                version: p.info().version.clone(),
+                params: self.params.get(p.name()).cloned().unwrap_or_default(),
+                weight: 1.0,
+                validation_ndcg: 0.0,
+            })
+            .collect();
+        Ok(EnsembleSpec {
+            fusion: "weighted-reciprocal-rank".into(),
+            rank_constant: DEFAULT_RANK_CONSTANT,
+            depth: DEFAULT_DEPTH,
+            members,
+            k: 10,
+            validation_users: 0,
+            validation_ndcg: 0.0,
+            dataset: dataset.name.clone(),
+            test_metrics: None,
+        })
+    }
+
+    /// Trains every member (weight > 0) on all of `dataset`'s interactions.
+    ///
+    /// # Errors
+    ///
+    /// A member that is not loaded, or that fails to train; an empty dataset.
+    pub fn train(self, dataset: &Dataset) -> Result<Engine> {
+        if dataset.interactions.is_empty() {
+            return Err(Error::Usage(format!(
+                "dataset {} has no interactions to train on",
+                dataset.name
+            )));
+        }
+        let spec = self.spec(dataset)?;
+        let mut all = dataset.interactions.clone();
+        all.sort_unstable_by_key(|i| (i.user, i.timestamp, i.order));
+        let set = TrainSet::new(
+            dataset,
+            Split {
+                train: all,
+                test: Vec::new(),
+            },
+        );
+        let data = set.train_data();
+        let mut members = Vec::new();
+        for m in spec.members.iter().filter(|m| m.weight > 0.0) {
+            let plugin = self.registry.get(&m.plugin).ok_or_else(|| {
+                Error::Usage(format!(
+                    "the ensemble needs plugin `{}`, which is not loaded",
+                    m.plugin
+                ))
+            })?;
+            let model = TrainedModel::train(plugin, &data, &m.params)?;
+            let caps = &plugin.info().capabilities;
+            members.push(Member {
+                model,
+                weight: m.weight,
+                similar: caps.contains(&Capability::SimilarItems),
+                explain: caps.contains(&Capability::Explain),
+            });
+        }
+        if members.is_empty() {
+            return Err(Error::Usage("the ensemble has no member with a weight above 0".into()));
+        }
+        members.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        let searcher = if self.search
+            && !members
+                .iter()
+                .any(|m| m.model.capabilities().contains(&Capability::Search))
+        {
+            self.registry
+                .plugins()
+                .iter()
+                .filter(|p| p.info().capabilities.contains(&Capability::Search))
+                .find_map(|p| {
+                    let params = self.params.get(p.name()).cloned().unwrap_or_default();
+                    TrainedModel::train(p, &data, &params).ok()
+                })
+        } else {
+            None
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        dataset.name.hash(&mut hasher);
+        dataset.interactions.len().hash(&mut hasher);
+        for m in &spec.members {
+            m.plugin.hash(&mut hasher);
+            m.version.hash(&mut hasher);
+            m.weight.to_bits().hash(&mut hasher);
+        }
+        let trained_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(Engine {
+            catalogue: Catalogue::new(dataset),
+            members,
+            searcher,
+            version: format!("{:016x}-{trained_at}", hasher.finish()),
+            spec,
+        })
+    }
+}
