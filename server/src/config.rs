@@ -21,6 +21,87 @@ pub struct Settings {
     pub plugins: PluginSettings,
     /// Evaluation defaults.
     pub evaluate: EvaluateSettings,
+    /// `recsys serve`.
+    pub server: ServerSettings,
+    /// The generated demo catalogue.
+    pub demo: DemoSettings,
+    /// MongoDB (empty URI = embedded store).
+    pub mongodb: MongoSettings,
+    /// Kafka (empty brokers = in-process bus).
+    pub kafka: KafkaSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address.
+    pub bind: String,
+    /// Bearer key for clients acting for any user; empty = none.
+    pub api_key: String,
+    /// Session cookie signing secret; empty = random per process.
+    pub session_secret: String,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Ensemble file; empty = tuned at start-up.
+    pub ensemble: String,
+    /// Data files to train on; empty = generated catalogue.
+    pub data: Vec<PathBuf>,
+    /// Embedded store and generated files; empty = `.recsys`.
+    pub state_dir: String,
+    /// Recommendation list length.
+    pub k: usize,
+    /// Plugins tuned at start-up when no ensemble file is given.
+    pub plugins: String,
+}
+
+impl ServerSettings {
+    /// The state directory, resolving the empty default.
+    pub fn state_dir(&self) -> PathBuf {
+        if self.state_dir.is_empty() {
+            PathBuf::from(".recsys")
+        } else {
+            PathBuf::from(&self.state_dir)
+        }
+    }
+}
+
+/// `[demo]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Generated users.
+    pub users: usize,
+    /// Generated items.
+    pub items: usize,
+    /// Generated interactions.
+    pub interactions: usize,
+    /// Generator seed.
+    pub seed: u64,
+}
+
+/// `[mongodb]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MongoSettings {
+    /// Connection string; empty = embedded store.
+    pub uri: String,
+    /// Database name.
+    pub db: String,
+}
+
+/// `[kafka]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSettings {
+    /// Bootstrap servers; empty = in-process bus.
+    pub brokers: String,
+    /// Preference events topic.
+    pub events_topic: String,
+    /// Recommendations topic.
+    pub recommendations_topic: String,
+    /// Worker consumer group.
+    pub group: String,
 }
 
 /// `[plugins]`
@@ -81,6 +162,8 @@ impl Settings {
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.data")
                 .source(Some(env)),
         );
         let settings: Settings = builder
@@ -131,6 +214,9 @@ mod tests {
         assert_eq!(s.protocol().unwrap(), Protocol::LeaveLastOut);
         assert!(s.plugins.dir.is_empty() && s.plugins.params.is_empty());
         assert!(s.plugin_dir().is_dir());
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert!(s.mongodb.uri.is_empty() && s.kafka.brokers.is_empty());
+        assert_eq!(s.kafka.events_topic, "recsys.events");
     }
 
     #[test]
@@ -146,6 +232,15 @@ mod tests {
             Settings::load_with_env(Some(&file), env(&[("RECSYS__EVALUATE__K", "20")])).unwrap();
         assert_eq!(s.plugin_dir(), PathBuf::from("/opt/p"));
         assert_eq!(s.evaluate.k, 20);
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("RECSYS__SERVER__BIND", "0.0.0.0:9000"),
+                ("RECSYS__SERVER__API_KEY", "k3y"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!((s.server.bind.as_str(), s.server.api_key.as_str()), ("0.0.0.0:9000", "k3y"));
         assert_eq!(
             s.plugins.params["cf"].usize_or("neighbours", 0).unwrap(),
             50
