@@ -437,7 +437,8 @@ pub struct DeclarationHeader {
 type Err = *mut ByteSink;
 
 /// The table a plugin exports through its entry symbol. Minor API versions only append
-/// functions.
+/// functions: a plugin built against an older minor version has a shorter table, and hosts read
+/// only the fields its `header.size` covers.
 #[repr(C)]
 #[derive(Debug)]
 pub struct PluginDeclaration {
@@ -489,7 +490,25 @@ pub struct PluginDeclaration {
     ) -> Status,
     /// Writes the model's bytes into `out`.
     pub save: unsafe extern "C" fn(model: *const c_void, out: *mut ByteSink, err: Err) -> Status,
+    // ---- API 1.1: read by hosts only when `header.size` covers it. ----
+    /// Scores the candidate `items` for `query`'s history into `out`: one entry per item, in
+    /// the order given.
+    pub score_items: ScoreItemsFn,
 }
+
+/// The type of [`PluginDeclaration::score_items`] (API 1.1).
+pub type ScoreItemsFn = unsafe extern "C" fn(
+    model: *const c_void,
+    query: *const RawQuery,
+    items: RSlice<u32>,
+    out: *mut ScoredBuf,
+    err: Err,
+) -> Status;
+
+/// The size of an API 1.0 declaration: the smallest one a 1.x host accepts. The functions
+/// after it were added by later minor versions; a host calls one only when the plugin's
+/// `header.size` covers it.
+pub const DECLARATION_SIZE_1_0: usize = std::mem::offset_of!(PluginDeclaration, score_items);
 
 const fn mix(h: u64, v: usize) -> u64 {
     (h ^ v as u64).wrapping_mul(0x0100_0000_01b3)
@@ -534,6 +553,7 @@ impl PluginDeclaration {
             explain: explain_shim::<R>,
             search: search_shim::<R>,
             save: save_shim::<R>,
+            score_items: score_items_shim::<R>,
         }
     }
 }
@@ -710,6 +730,37 @@ unsafe extern "C" fn save_shim<R: Recommender>(
         guard(err, || {
             let model = &*(model as *const R);
             ByteSink::write(out, &model.save()?);
+            Ok(())
+        })
+    }
+}
+
+unsafe extern "C" fn score_items_shim<R: Recommender>(
+    model: *const c_void,
+    query: *const RawQuery,
+    items: RSlice<u32>,
+    out: *mut ScoredBuf,
+    err: Err,
+) -> Status {
+    // SAFETY: see the comment above the shims.
+    unsafe {
+        guard(err, || {
+            let model = &*(model as *const R);
+            let items = items.as_slice();
+            let scores = model.score_items(&(*query).view(), items)?;
+            if scores.len() != items.len() {
+                return Err(PluginError::internal(format!(
+                    "score_items returned {} scores for {} items",
+                    scores.len(),
+                    items.len()
+                )));
+            }
+            let scored: Vec<Scored> = items
+                .iter()
+                .zip(scores)
+                .map(|(&item, score)| Scored { item, score })
+                .collect();
+            ScoredBuf::fill(out, &scored);
             Ok(())
         })
     }

@@ -12,7 +12,7 @@ use std::ptr::NonNull;
 
 use crate::ffi::{
     layout_fingerprint, ByteSink, DeclarationHeader, PluginDeclaration, RSlice, RStr, RawQuery,
-    RawTrainData, ScoredBuf, Status, MAGIC,
+    RawTrainData, ScoreItemsFn, ScoredBuf, Status, DECLARATION_SIZE_1_0, MAGIC,
 };
 use crate::{
     ErrorKind, Explanation, Params, PluginError, PluginInfo, Query, Scored, TrainData, API_MAJOR,
@@ -38,7 +38,7 @@ pub enum HandshakeError {
         /// The plugin's fingerprint.
         found: u64,
     },
-    /// The declaration is shorter than this API version requires.
+    /// The declaration is shorter than an API 1.0 declaration, the smallest a 1.x host accepts.
     Truncated {
         /// Bytes the host needs.
         expected: usize,
@@ -71,7 +71,7 @@ impl fmt::Display for HandshakeError {
             ),
             HandshakeError::Truncated { expected, found } => write!(
                 f,
-                "plugin declaration is {found} bytes, this API version needs {expected}"
+                "plugin declaration is {found} bytes, API {API_MAJOR}.x needs at least {expected}"
             ),
             HandshakeError::Info(msg) => write!(f, "cannot read plugin info: {msg}"),
         }
@@ -80,11 +80,69 @@ impl fmt::Display for HandshakeError {
 
 impl std::error::Error for HandshakeError {}
 
-/// A checked plugin: its declaration and info. Cheap to copy around; never unloaded.
+/// A checked plugin: its functions and info. Cheap to copy around; never unloaded.
 #[derive(Debug, Clone)]
 pub struct Plugin {
-    decl: &'static PluginDeclaration,
+    table: Table,
     info: PluginInfo,
+}
+
+type Sink = *mut ByteSink;
+
+/// The functions of a checked declaration, copied out of it: those of API 1.0, which every 1.x
+/// declaration has, and each one added by a later minor version when the declaration's size
+/// covers it (a plugin built against an older minor version has a shorter declaration).
+#[derive(Debug, Clone, Copy)]
+struct Table {
+    info: unsafe extern "C" fn(Sink, Sink) -> Status,
+    train: unsafe extern "C" fn(*const RawTrainData, RStr, *mut *mut c_void, Sink) -> Status,
+    load: unsafe extern "C" fn(RSlice<u8>, *mut *mut c_void, Sink) -> Status,
+    drop_model: unsafe extern "C" fn(*mut c_void),
+    recommend: unsafe extern "C" fn(*const c_void, *const RawQuery, *mut ScoredBuf, Sink) -> Status,
+    similar_items: unsafe extern "C" fn(*const c_void, u32, usize, *mut ScoredBuf, Sink) -> Status,
+    explain: unsafe extern "C" fn(*const c_void, *const RawQuery, u32, Sink, Sink) -> Status,
+    search: unsafe extern "C" fn(*const c_void, RStr, usize, *mut ScoredBuf, Sink) -> Status,
+    save: unsafe extern "C" fn(*const c_void, Sink, Sink) -> Status,
+    /// API 1.1.
+    score_items: Option<ScoreItemsFn>,
+}
+
+impl Table {
+    /// Copies the functions out of a declaration of `size` bytes (its `header.size`).
+    ///
+    /// # Safety
+    /// `ptr` must point to a declaration of this major version, readable for `size >=
+    /// DECLARATION_SIZE_1_0` bytes, whose function pointers stay valid for the rest of the
+    /// program.
+    unsafe fn read(ptr: *const PluginDeclaration, size: usize) -> Table {
+        let covers = |offset: usize, len: usize| size >= offset + len;
+        let score_items = covers(
+            std::mem::offset_of!(PluginDeclaration, score_items),
+            std::mem::size_of::<ScoreItemsFn>(),
+        );
+        // SAFETY: every field read lies within the first `size` bytes (the 1.0 fields within
+        // `DECLARATION_SIZE_1_0 <= size`, later ones checked by `covers`), which are readable
+        // (caller). Reading a field through the raw pointer reads only that field: no
+        // reference to the whole, possibly shorter, declaration is ever made.
+        unsafe {
+            Table {
+                info: (*ptr).info,
+                train: (*ptr).train,
+                load: (*ptr).load,
+                drop_model: (*ptr).drop_model,
+                recommend: (*ptr).recommend,
+                similar_items: (*ptr).similar_items,
+                explain: (*ptr).explain,
+                search: (*ptr).search,
+                save: (*ptr).save,
+                score_items: if score_items {
+                    Some((*ptr).score_items)
+                } else {
+                    None
+                },
+            }
+        }
+    }
 }
 
 fn error_from(status: Status, message: Vec<u8>) -> PluginError {
@@ -103,7 +161,11 @@ impl Plugin {
     /// `ptr` must be null or point to memory that stays readable for the rest of the program
     /// (the library is never unloaded) and is at least as large as a [`DeclarationHeader`];
     /// if the header checks pass, to a declaration written by [`crate::export_plugin!`] of a
-    /// compatible version.
+    /// compatible version, readable for the `size` its header states.
+    ///
+    /// A declaration of any 1.x minor version is accepted: functions added after the plugin's
+    /// minor version are reported as unsupported without being looked up, and functions of a
+    /// newer minor version than the host's are ignored.
     pub unsafe fn from_raw(ptr: *const PluginDeclaration) -> Result<Plugin, HandshakeError> {
         if ptr.is_null() {
             return Err(HandshakeError::NotAPlugin);
@@ -125,21 +187,20 @@ impl Plugin {
                 found: header.layout,
             });
         }
-        let needed = std::mem::size_of::<PluginDeclaration>();
-        if header.size < needed {
+        if header.size < DECLARATION_SIZE_1_0 {
             return Err(HandshakeError::Truncated {
-                expected: needed,
+                expected: DECLARATION_SIZE_1_0,
                 found: header.size,
             });
         }
-        // SAFETY: header checked: a declaration of this major version, at least as large as
-        // ours, that lives for the rest of the program (caller).
-        let decl: &'static PluginDeclaration = unsafe { &*ptr };
+        // SAFETY: header checked: a declaration of this major version, at least as large as a
+        // 1.0 one, readable for `header.size` bytes for the rest of the program (caller).
+        let table = unsafe { Table::read(ptr, header.size) };
         let mut json = Vec::new();
         let mut err = Vec::new();
         // SAFETY: both sinks borrow live vectors for the call.
         let status = unsafe {
-            (decl.info)(
+            (table.info)(
                 &mut ByteSink::for_vec(&mut json),
                 &mut ByteSink::for_vec(&mut err),
             )
@@ -149,7 +210,7 @@ impl Plugin {
         }
         let info: PluginInfo =
             serde_json::from_slice(&json).map_err(|e| HandshakeError::Info(e.to_string()))?;
-        Ok(Plugin { decl, info })
+        Ok(Plugin { table, info })
     }
 
     /// Checks a declaration linked into this program (see [`crate::export_plugin!`]).
@@ -181,7 +242,7 @@ impl Plugin {
         let ptr = NonNull::new(handle)
             .ok_or_else(|| PluginError::internal("plugin returned a null model"))?;
         Ok(Model {
-            decl: self.decl,
+            table: self.table,
             ptr,
             n_items,
         })
@@ -196,7 +257,7 @@ impl Plugin {
         let mut err = Vec::new();
         // SAFETY: `raw` borrows `data`, alive for the call; the other pointers are locals.
         let status = unsafe {
-            (self.decl.train)(
+            (self.table.train)(
                 &raw,
                 RStr::new(&json),
                 &mut handle,
@@ -212,7 +273,7 @@ impl Plugin {
         let mut err = Vec::new();
         // SAFETY: `bytes` and the locals live for the call.
         let status = unsafe {
-            (self.decl.load)(
+            (self.table.load)(
                 RSlice::new(bytes),
                 &mut handle,
                 &mut ByteSink::for_vec(&mut err),
@@ -225,7 +286,7 @@ impl Plugin {
 /// A trained model owned by a plugin. Dropping it frees it on the plugin's side.
 #[derive(Debug)]
 pub struct Model {
-    decl: &'static PluginDeclaration,
+    table: Table,
     ptr: NonNull<c_void>,
     n_items: Option<usize>,
 }
@@ -238,7 +299,7 @@ unsafe impl Sync for Model {}
 impl Drop for Model {
     fn drop(&mut self) {
         // SAFETY: the handle came from this declaration's train/load and is dropped once.
-        unsafe { (self.decl.drop_model)(self.ptr.as_ptr()) }
+        unsafe { (self.table.drop_model)(self.ptr.as_ptr()) }
     }
 }
 
@@ -299,7 +360,7 @@ impl Model {
         let raw = RawQuery::new(query);
         // SAFETY: `raw` borrows `query`, alive for the call; `ptr` is our live handle.
         self.scored_call(query.k, query.exclude, |out, err| unsafe {
-            (self.decl.recommend)(self.ptr.as_ptr(), &raw, out, err)
+            (self.table.recommend)(self.ptr.as_ptr(), &raw, out, err)
         })
     }
 
@@ -312,7 +373,7 @@ impl Model {
         }
         // SAFETY: `ptr` is our live handle; the buffers are locals.
         let items = self.scored_call(k, &[], |out, err| unsafe {
-            (self.decl.similar_items)(self.ptr.as_ptr(), item, k, out, err)
+            (self.table.similar_items)(self.ptr.as_ptr(), item, k, out, err)
         })?;
         if items.iter().any(|s| s.item == item) {
             return Err(PluginError::internal(
@@ -326,7 +387,7 @@ impl Model {
     pub fn search(&self, text: &str, k: usize) -> Result<Vec<Scored>, PluginError> {
         // SAFETY: `text` lives for the call; `ptr` is our live handle.
         self.scored_call(k, &[], |out, err| unsafe {
-            (self.decl.search)(self.ptr.as_ptr(), RStr::new(text), k, out, err)
+            (self.table.search)(self.ptr.as_ptr(), RStr::new(text), k, out, err)
         })
     }
 
@@ -339,7 +400,7 @@ impl Model {
         let (mut json, mut err) = (Vec::new(), Vec::new());
         // SAFETY: `raw` borrows `query`; the sinks borrow locals; `ptr` is our live handle.
         let status = unsafe {
-            (self.decl.explain)(
+            (self.table.explain)(
                 self.ptr.as_ptr(),
                 &raw,
                 item,
@@ -354,12 +415,68 @@ impl Model {
             .map_err(|e| PluginError::internal(format!("plugin returned a bad explanation: {e}")))
     }
 
+    /// Scores the candidate `items` for `query`'s history: one finite score per item, in the
+    /// order given (API 1.1; see [`crate::Recommender::score_items`]). A plugin built against
+    /// API 1.0 does not have the function: the call fails with [`ErrorKind::Unsupported`]
+    /// without reaching the plugin.
+    pub fn score_items(&self, query: &Query<'_>, items: &[u32]) -> Result<Vec<f32>, PluginError> {
+        let Some(score_items) = self.table.score_items else {
+            return Err(PluginError::new(
+                ErrorKind::Unsupported,
+                "`score_items` is not supported by this plugin (it was added in API 1.1, the \
+                 plugin was built against an older minor version)",
+            ));
+        };
+        if let Some(n) = self.n_items {
+            query.validate(n)?;
+            if let Some(i) = items.iter().find(|&&i| i as usize >= n) {
+                return Err(PluginError::invalid_input(format!(
+                    "candidate item {i} is out of range (catalogue has {n} items)"
+                )));
+            }
+        }
+        let raw = RawQuery::new(query);
+        let mut out = Vec::with_capacity(items.len());
+        let mut err = Vec::new();
+        let mut buf = ScoredBuf::for_vec(&mut out);
+        // SAFETY: `raw` borrows `query` and `items` lives for the call; `ptr` is our live
+        // handle; the buffers are locals.
+        let status = unsafe {
+            score_items(
+                self.ptr.as_ptr(),
+                &raw,
+                RSlice::new(items),
+                &mut buf,
+                &mut ByteSink::for_vec(&mut err),
+            )
+        };
+        if status != Status::OK {
+            return Err(error_from(status, err));
+        }
+        // SAFETY: `buf` was made from `out` just above and only the plugin wrote to it.
+        unsafe { buf.commit(&mut out) };
+        let well_formed = out.len() == items.len()
+            && out
+                .iter()
+                .zip(items)
+                .all(|(s, &i)| s.item == i && s.score.is_finite());
+        if !well_formed {
+            return Err(PluginError::internal(format!(
+                "plugin returned {} scores for {} candidate items, not one finite score per \
+                 item in order",
+                out.len(),
+                items.len()
+            )));
+        }
+        Ok(out.into_iter().map(|s| s.score).collect())
+    }
+
     /// The model's bytes, for [`Plugin::load`].
     pub fn save(&self) -> Result<Vec<u8>, PluginError> {
         let (mut bytes, mut err) = (Vec::new(), Vec::new());
         // SAFETY: the sinks borrow locals; `ptr` is our live handle.
         let status = unsafe {
-            (self.decl.save)(
+            (self.table.save)(
                 self.ptr.as_ptr(),
                 &mut ByteSink::for_vec(&mut bytes),
                 &mut ByteSink::for_vec(&mut err),
@@ -403,6 +520,9 @@ mod tests {
         }
         fn save(&self) -> Result<Vec<u8>, PluginError> {
             Ok(self.0.iter().flat_map(|v| v.to_le_bytes()).collect())
+        }
+        fn score_items(&self, _q: &Query<'_>, items: &[u32]) -> Result<Vec<f32>, PluginError> {
+            Ok(items.iter().map(|&i| self.0[i as usize]).collect())
         }
         fn load(bytes: &[u8]) -> Result<Self, PluginError> {
             Ok(Counts(
@@ -496,5 +616,59 @@ mod tests {
         // SAFETY: GARBAGE is static and larger than a header.
         let err = unsafe { Plugin::from_raw(GARBAGE.as_ptr() as *const PluginDeclaration) };
         assert_eq!(err.unwrap_err(), HandshakeError::NotAPlugin);
+    }
+
+    /// A copy of `DECL` cut to its first `size` bytes, as a plugin built against an older
+    /// minor version (with a shorter table) would export it; leaked, like a loaded library.
+    fn truncated(size: usize) -> *const PluginDeclaration {
+        let words: &'static mut [u64] = Box::leak(vec![0u64; size.div_ceil(8)].into_boxed_slice());
+        let ptr = words.as_mut_ptr() as *mut u8;
+        // SAFETY: `words` has room for `size` bytes and `DECL` is larger than `size`; the copy
+        // is untyped, so the function pointers keep their provenance. The header is the first
+        // field, inside the first `size` bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                &DECL as *const PluginDeclaration as *const u8,
+                ptr,
+                size,
+            );
+            (*(ptr as *mut DeclarationHeader)).size = size;
+            (*(ptr as *mut DeclarationHeader)).api_minor = 0;
+        }
+        ptr as *const PluginDeclaration
+    }
+
+    #[test]
+    fn a_declaration_of_an_older_minor_version_loads_without_the_newer_functions() {
+        let (indptr, indices, values) = fixture();
+        let data = TrainData::new(CsrView::new(3, 4, &indptr, &indices, &values).unwrap());
+
+        let current = Plugin::from_static(&DECL).unwrap();
+        let model = current.train(&data, &Params::new()).unwrap();
+        assert_eq!(
+            model.score_items(&Query::new(&[], 0), &[2, 0]).unwrap(),
+            vec![3.0, 1.0]
+        );
+        let err = model.score_items(&Query::new(&[], 0), &[7]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+
+        // SAFETY: `truncated` returns a leaked, readable declaration of exactly its header size.
+        let old = unsafe { Plugin::from_raw(truncated(DECLARATION_SIZE_1_0)) }.unwrap();
+        let model = old.train(&data, &Params::new()).unwrap();
+        assert_eq!(model.recommend(&Query::new(&[], 1)).unwrap()[0].item, 2);
+        let err = model.score_items(&Query::new(&[], 0), &[2]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unsupported);
+        assert!(err.message.contains("1.1"), "{err}");
+
+        let short = DECLARATION_SIZE_1_0 - 8;
+        // SAFETY: as above.
+        let err = unsafe { Plugin::from_raw(truncated(short)) }.unwrap_err();
+        assert_eq!(
+            err,
+            HandshakeError::Truncated {
+                expected: DECLARATION_SIZE_1_0,
+                found: short
+            }
+        );
     }
 }

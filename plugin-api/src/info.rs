@@ -23,6 +23,8 @@ pub enum Capability {
     Timestamps,
     /// Recommends for a history that was not seen in training without retraining (fold-in).
     FoldIn,
+    /// `score_items`: scores given candidate items for a history (API 1.1).
+    ScoreItems,
     /// A capability this host version does not know (from a plugin built for a newer minor).
     #[serde(other)]
     Unknown,
@@ -40,6 +42,7 @@ impl Capability {
             Capability::ItemText => "item_text",
             Capability::Timestamps => "timestamps",
             Capability::FoldIn => "fold_in",
+            Capability::ScoreItems => "score_items",
             Capability::Unknown => "unknown",
         }
     }

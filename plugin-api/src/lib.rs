@@ -57,7 +57,9 @@
 //! called. A plugin built against another major version, or whose `repr(C)` layouts differ
 //! (another pointer width, say), is refused with an error that names what was expected and what
 //! was found. Minor versions only append functions to the end of the declaration; the host
-//! treats a function beyond the declaration's size as unsupported.
+//! reads only the functions the declaration's size covers and treats the others as
+//! unsupported, so a plugin built against 1.0 (whose declaration is
+//! [`ffi::DECLARATION_SIZE_1_0`] bytes) loads in a 1.1 host.
 //!
 //! **Ownership.** Data crosses as borrowed views: the host keeps the training data alive for the
 //! duration of a call, and results go back into host-owned buffers (a fixed-capacity scored
@@ -84,6 +86,50 @@
 //! * a **major** version changes a layout or the meaning of a function. Hosts refuse plugins of
 //!   another major version with a clear message; the entry symbol never changes, so that
 //!   refusal is always possible.
+//!
+//! The promise is tested: the workspace keeps a frozen copy of the 1.0 crate
+//! (`test-plugins/api-1.0`) and a plugin built against it (`test-plugins/old-minor`), which the
+//! current host loads, reports as API 1.0 and runs the compliance suite on.
+//!
+//! | API | Added |
+//! |-----|-------|
+//! | 1.0 | `info`, `train`, `recommend`; optional `similar_items`, `explain`, `search`, `save`/`load` |
+//! | 1.1 | optional [`Recommender::score_items`] ([`Capability::ScoreItems`]): scores given candidates for a history; [`declare_plugin!`] for static linking |
+//!
+//! ## Static linking
+//!
+//! A host may also link a plugin crate into its own binary and register the declaration
+//! directly, with no dynamic loading (`recsys::plugins::LoadedPlugin::from_static`). The
+//! plugin code and the checks are the same; only the way the host finds the declaration
+//! differs. [`export_plugin!`] defines the `#[no_mangle]` entry symbol, and two such symbols
+//! cannot be linked into one binary, so a plugin crate that wants to be linkable beside others
+//! puts the symbol behind a cargo feature that is on by default:
+//!
+//! ```toml
+//! [lib]
+//! crate-type = ["cdylib", "rlib"]   # the cdylib for hosts that load it, the rlib for linking
+//!
+//! [features]
+//! default = ["dylib-entry"]
+//! # The `recsys_plugin_entry` symbol of the cdylib. Embedders linking several plugins
+//! # statically depend on this crate with `default-features = false`.
+//! dylib-entry = []
+//! ```
+//!
+//! and ends its `lib.rs` with
+//!
+//! ```ignore
+//! #[cfg(feature = "dylib-entry")]
+//! recsys_plugin_api::export_plugin!(MyModel);
+//! #[cfg(not(feature = "dylib-entry"))]
+//! recsys_plugin_api::declare_plugin!(MyModel);
+//! ```
+//!
+//! Both macros define `pub static RECSYS_PLUGIN_DECLARATION` and `pub fn plugin_declaration()`,
+//! which an embedder registers: `LoadedPlugin::from_static(my_plugin::plugin_declaration())`.
+//! Cargo unifies features across one build, so the embedder must be built in its own workspace
+//! (or at least not together with a crate that enables the feature), as the recsys repository's
+//! `examples/embed` is.
 #![deny(missing_docs)]
 
 mod data;
@@ -105,20 +151,41 @@ pub use topk::{top_k, top_k_iter, Scored};
 /// Major version of the plugin ABI. Plugins of another major version are refused.
 pub const API_MAJOR: u32 = 1;
 /// Minor version of the plugin ABI. Minor versions only add; see the crate docs.
-pub const API_MINOR: u32 = 0;
+pub const API_MINOR: u32 = 1;
 /// Name of the symbol every plugin library exports (it never changes, across all versions).
 pub const ENTRY_SYMBOL: &str = "recsys_plugin_entry";
 
+/// Declares a [`Recommender`] type as a recsys plugin, without the entry symbol: for plugin
+/// crates that hosts link statically (see [Static linking](crate#static-linking)).
+///
+/// Expands to a `static` [`ffi::PluginDeclaration`] named `RECSYS_PLUGIN_DECLARATION` and a
+/// function `plugin_declaration()` returning it, which a host passes to
+/// [`host::Plugin::from_static`]. Use it, or [`export_plugin!`], once per crate.
+#[macro_export]
+macro_rules! declare_plugin {
+    ($ty:ty) => {
+        /// This plugin's declaration: what the host checks and calls.
+        pub static RECSYS_PLUGIN_DECLARATION: $crate::ffi::PluginDeclaration =
+            $crate::ffi::PluginDeclaration::of::<$ty>();
+
+        /// This plugin's declaration, for hosts that link the plugin statically.
+        pub fn plugin_declaration() -> &'static $crate::ffi::PluginDeclaration {
+            &RECSYS_PLUGIN_DECLARATION
+        }
+    };
+}
+
 /// Exports a [`Recommender`] type as a recsys plugin.
 ///
-/// Expands to a `static` [`ffi::PluginDeclaration`] named `RECSYS_PLUGIN_DECLARATION` and the
-/// `extern "C"` entry function [`ENTRY_SYMBOL`] that returns it. Use it once per `cdylib`.
+/// Expands to [`declare_plugin!`] (a `static` [`ffi::PluginDeclaration`] named
+/// `RECSYS_PLUGIN_DECLARATION` and `plugin_declaration()`) and the `extern "C"` entry function
+/// [`ENTRY_SYMBOL`] that returns it. Use it once per `cdylib`; a plugin that hosts may also
+/// link statically beside other plugins puts it behind a cargo feature (see
+/// [Static linking](crate#static-linking)).
 #[macro_export]
 macro_rules! export_plugin {
     ($ty:ty) => {
-        /// The declaration the host reads through the plugin's entry symbol.
-        pub static RECSYS_PLUGIN_DECLARATION: $crate::ffi::PluginDeclaration =
-            $crate::ffi::PluginDeclaration::of::<$ty>();
+        $crate::declare_plugin!($ty);
 
         /// The plugin entry point: returns this library's declaration.
         #[allow(unsafe_code)]

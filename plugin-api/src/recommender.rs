@@ -60,6 +60,17 @@ pub trait Recommender: Sized + Send + Sync + 'static {
         Err(PluginError::unsupported("search"))
     }
 
+    /// Scores the candidate `items` for `query`'s history: one finite score per item, in the
+    /// order given (higher is better). Hosts use it to re-rank a list they already have (search
+    /// results, a category page) for a user; `query.k` and `query.exclude` do not apply.
+    /// Declare [`crate::Capability::ScoreItems`] when you implement it.
+    ///
+    /// Added in API 1.1: hosts treat plugins built against 1.0 as not having it.
+    fn score_items(&self, query: &Query<'_>, items: &[u32]) -> Result<Vec<f32>, PluginError> {
+        let _ = (query, items);
+        Err(PluginError::unsupported("score_items"))
+    }
+
     /// Serializes the trained model.
     fn save(&self) -> Result<Vec<u8>, PluginError> {
         Err(PluginError::unsupported("save"))

@@ -1,15 +1,16 @@
 //! # Most-popular recommender: the template for recsys plugin authors
 //!
 //! Copy this crate to start a plugin. It depends on `recsys-plugin-api` alone, is built as a
-//! `cdylib` (for the host to load) and an `rlib` (for its own unit tests), and has no `unsafe`.
+//! `cdylib` (for the host to load) and an `rlib` (for its own unit tests, and for programs that
+//! link it statically), and has no `unsafe`.
 //!
 //! It recommends the items with the most interactions in the training data, optionally counting
 //! only recent ones (`half_life_days`), which makes it the baseline every other plugin must beat.
 #![warn(missing_docs)]
 
 use recsys_plugin_api::{
-    export_plugin, top_k, Capability, Contribution, Explanation, ParamSpec, Params, PluginError,
-    PluginInfo, Query, Recommender, Scored, TrainData,
+    top_k, Capability, Contribution, Explanation, ParamSpec, Params, PluginError, PluginInfo,
+    Query, Recommender, Scored, TrainData,
 };
 
 /// A trained popularity model: one score per item.
@@ -26,6 +27,7 @@ impl Recommender for Popularity {
             .capability(Capability::SaveLoad)
             .capability(Capability::FoldIn)
             .capability(Capability::Timestamps)
+            .capability(Capability::ScoreItems)
             .param(ParamSpec::float(
                 "half_life_days",
                 0.0,
@@ -72,6 +74,10 @@ impl Recommender for Popularity {
         })
     }
 
+    fn score_items(&self, _query: &Query<'_>, items: &[u32]) -> Result<Vec<f32>, PluginError> {
+        Ok(items.iter().map(|&i| self.scores[i as usize]).collect())
+    }
+
     fn save(&self) -> Result<Vec<u8>, PluginError> {
         Ok(self.scores.iter().flat_map(|s| s.to_le_bytes()).collect())
     }
@@ -90,7 +96,14 @@ impl Recommender for Popularity {
     }
 }
 
-export_plugin!(Popularity);
+// The entry symbol that hosts loading the cdylib look up, behind the default feature
+// `dylib-entry`; without it (`default-features = false`) only the declaration is defined, so
+// that a program can link this plugin statically beside others and register
+// `plugin_declaration()`.
+#[cfg(feature = "dylib-entry")]
+recsys_plugin_api::export_plugin!(Popularity);
+#[cfg(not(feature = "dylib-entry"))]
+recsys_plugin_api::declare_plugin!(Popularity);
 
 #[cfg(test)]
 mod tests {
@@ -116,6 +129,11 @@ mod tests {
         let params = Params::new().with("half_life_days", ParamValue::Float(1.0));
         let decayed = Popularity::train(&data, &params).unwrap();
         assert_eq!(decayed.recommend(&Query::new(&[], 1)).unwrap()[0].item, 2);
+
+        assert_eq!(
+            plain.score_items(&Query::new(&[], 0), &[2, 0, 1]).unwrap(),
+            vec![1.0, 1.0, 3.0]
+        );
 
         let restored = Popularity::load(&plain.save().unwrap()).unwrap();
         assert_eq!(restored, plain);

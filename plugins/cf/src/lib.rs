@@ -95,4 +95,9 @@ pub use config::{Config, Mode};
 pub use model::{Cf, MAX_CONTRIBUTIONS};
 pub use weighting::Weighting;
 
+// The entry symbol only for the cdylib build (feature `dylib-entry`, on by default): embedders
+// that link several plugins statically turn it off and register `plugin_declaration()`.
+#[cfg(feature = "dylib-entry")]
 recsys_plugin_api::export_plugin!(Cf);
+#[cfg(not(feature = "dylib-entry"))]
+recsys_plugin_api::declare_plugin!(Cf);

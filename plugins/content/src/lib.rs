@@ -89,7 +89,12 @@ pub use error::{ContentError, Result};
 pub use model::ContentModel;
 pub use params::Config;
 
+// The entry symbol only for the cdylib build (feature `dylib-entry`, on by default): embedders
+// that link several plugins statically turn it off and register `plugin_declaration()`.
+#[cfg(feature = "dylib-entry")]
 recsys_plugin_api::export_plugin!(ContentModel);
+#[cfg(not(feature = "dylib-entry"))]
+recsys_plugin_api::declare_plugin!(ContentModel);
 
 #[cfg(test)]
 mod tests {

@@ -103,7 +103,12 @@ pub use model::{MatrixFactorization, ModelParts};
 pub use params::{Algorithm, MfParams, MAX_FACTORS};
 pub use train::train;
 
+// The entry symbol only for the cdylib build (feature `dylib-entry`, on by default): embedders
+// that link several plugins statically turn it off and register `plugin_declaration()`.
+#[cfg(feature = "dylib-entry")]
 recsys_plugin_api::export_plugin!(MatrixFactorization);
+#[cfg(not(feature = "dylib-entry"))]
+recsys_plugin_api::declare_plugin!(MatrixFactorization);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,8 @@
 //! The libraries are the workspace's cdylibs next to this test binary (target/<profile>);
 //! `scripts/test.sh` builds them with `cargo build --workspace` before `cargo test`.
 
+mod compat;
+
 use std::path::{Path, PathBuf};
 
 use recsys::dataset::Dataset;

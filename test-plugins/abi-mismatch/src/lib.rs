@@ -24,10 +24,11 @@ impl Recommender for FutureVersion {
     }
 }
 
-/// The declaration, with the major version bumped.
+/// The declaration, claiming the first release of the next major version (`2.0`).
 pub static DECLARATION: PluginDeclaration = {
     let mut decl = PluginDeclaration::of::<FutureVersion>();
     decl.header.api_major = API_MAJOR + 1;
+    decl.header.api_minor = 0;
     decl
 };
 

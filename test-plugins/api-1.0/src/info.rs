@@ -1,0 +1,210 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{ParamValue, Params, PluginError};
+
+/// An optional capability a plugin declares. Hosts use it to decide what to offer; a call to a
+/// capability the plugin lacks fails with [`crate::ErrorKind::Unsupported`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// `recommend` for a user history (every plugin has it).
+    Recommend,
+    /// `similar_items` for one item.
+    SimilarItems,
+    /// `explain` why an item is recommended.
+    Explain,
+    /// Full-text `search` over the catalogue.
+    Search,
+    /// `save` a trained model to bytes and `load` it back.
+    SaveLoad,
+    /// Uses the per-item text fields (title, brand, categories, description).
+    ItemText,
+    /// Uses the per-interaction timestamps.
+    Timestamps,
+    /// Recommends for a history that was not seen in training without retraining (fold-in).
+    FoldIn,
+    /// A capability this host version does not know (from a plugin built for a newer minor).
+    #[serde(other)]
+    Unknown,
+}
+
+impl Capability {
+    /// The name used in listings and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::Recommend => "recommend",
+            Capability::SimilarItems => "similar_items",
+            Capability::Explain => "explain",
+            Capability::Search => "search",
+            Capability::SaveLoad => "save_load",
+            Capability::ItemText => "item_text",
+            Capability::Timestamps => "timestamps",
+            Capability::FoldIn => "fold_in",
+            Capability::Unknown => "unknown",
+        }
+    }
+}
+
+/// The type of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamKind {
+    /// A boolean.
+    Bool,
+    /// An integer.
+    Int,
+    /// A floating point number (integers are accepted).
+    Float,
+    /// A string.
+    String,
+}
+
+/// One training parameter a plugin accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    /// Parameter name, as given in configuration.
+    pub name: String,
+    /// Its type.
+    pub kind: ParamKind,
+    /// The value used when it is not given.
+    pub default: ParamValue,
+    /// What it does.
+    pub description: String,
+}
+
+impl ParamSpec {
+    fn new(name: &str, kind: ParamKind, default: ParamValue, description: &str) -> Self {
+        ParamSpec {
+            name: name.into(),
+            kind,
+            default,
+            description: description.into(),
+        }
+    }
+    /// A boolean parameter.
+    pub fn bool(name: &str, default: bool, description: &str) -> Self {
+        Self::new(
+            name,
+            ParamKind::Bool,
+            ParamValue::Bool(default),
+            description,
+        )
+    }
+    /// An integer parameter.
+    pub fn int(name: &str, default: i64, description: &str) -> Self {
+        Self::new(name, ParamKind::Int, ParamValue::Int(default), description)
+    }
+    /// A floating point parameter.
+    pub fn float(name: &str, default: f64, description: &str) -> Self {
+        Self::new(
+            name,
+            ParamKind::Float,
+            ParamValue::Float(default),
+            description,
+        )
+    }
+    /// A string parameter.
+    pub fn string(name: &str, default: &str, description: &str) -> Self {
+        Self::new(
+            name,
+            ParamKind::String,
+            ParamValue::Str(default.into()),
+            description,
+        )
+    }
+
+    fn accepts(&self, value: &ParamValue) -> bool {
+        matches!(
+            (self.kind, value),
+            (ParamKind::Bool, ParamValue::Bool(_))
+                | (ParamKind::Int, ParamValue::Int(_))
+                | (ParamKind::Float, ParamValue::Int(_) | ParamValue::Float(_))
+                | (ParamKind::String, ParamValue::Str(_))
+        )
+    }
+}
+
+/// What a plugin says about itself: name, version, API version, capabilities and parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginInfo {
+    /// Unique plugin name (lowercase, no spaces), used to select it.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// The API major version the plugin was built against (filled in by the export glue).
+    #[serde(default)]
+    pub api_major: u32,
+    /// The API minor version the plugin was built against (filled in by the export glue).
+    #[serde(default)]
+    pub api_minor: u32,
+    /// One line on what the plugin does.
+    #[serde(default)]
+    pub description: String,
+    /// The optional capabilities it implements.
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+    /// The training parameters it accepts.
+    #[serde(default)]
+    pub params: Vec<ParamSpec>,
+}
+
+impl PluginInfo {
+    /// Info for a plugin with the given name and version (usually `env!("CARGO_PKG_VERSION")`).
+    pub fn new(name: &str, version: &str) -> Self {
+        PluginInfo {
+            name: name.into(),
+            version: version.into(),
+            api_major: crate::API_MAJOR,
+            api_minor: crate::API_MINOR,
+            description: String::new(),
+            capabilities: vec![Capability::Recommend],
+            params: Vec::new(),
+        }
+    }
+    /// Sets the description.
+    pub fn description(mut self, description: &str) -> Self {
+        self.description = description.into();
+        self
+    }
+    /// Adds a capability.
+    pub fn capability(mut self, capability: Capability) -> Self {
+        if !self.capabilities.contains(&capability) {
+            self.capabilities.push(capability);
+        }
+        self
+    }
+    /// Adds a parameter.
+    pub fn param(mut self, spec: ParamSpec) -> Self {
+        self.params.push(spec);
+        self
+    }
+    /// Whether the plugin declares `capability`.
+    pub fn has(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
+
+    /// Checks that every given parameter is declared and has the declared type.
+    pub fn validate_params(&self, params: &Params) -> Result<(), PluginError> {
+        for (name, value) in params.iter() {
+            let Some(spec) = self.params.iter().find(|s| s.name == name) else {
+                let known: Vec<&str> = self.params.iter().map(|s| s.name.as_str()).collect();
+                return Err(PluginError::invalid_params(format!(
+                    "unknown parameter `{name}` for plugin `{}`; known parameters: {}",
+                    self.name,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            };
+            if !spec.accepts(value) {
+                return Err(PluginError::invalid_params(format!(
+                    "parameter `{name}` of plugin `{}` must be {:?}, got {value}",
+                    self.name, spec.kind
+                )));
+            }
+        }
+        Ok(())
+    }
+}

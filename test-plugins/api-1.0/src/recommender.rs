@@ -1,0 +1,75 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{PluginError, PluginInfo, Query, Scored, TrainData};
+
+/// Why an item was recommended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// One sentence for people, e.g. "because you liked B00X".
+    pub text: String,
+    /// What contributed to the score, largest first.
+    pub contributions: Vec<Contribution>,
+}
+
+/// One contribution to a score: a history item, a matching term, or both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// A history item that contributed.
+    pub item: Option<u32>,
+    /// A term that matched (content-based plugins).
+    pub term: Option<String>,
+    /// How much it contributed, in the plugin's score units.
+    pub weight: f32,
+}
+
+/// A recommendation algorithm and its trained model.
+///
+/// Three methods are required: [`info`](Recommender::info), [`train`](Recommender::train) and
+/// [`recommend`](Recommender::recommend). The others are optional capabilities with defaults
+/// that report [`crate::ErrorKind::Unsupported`]; declare the ones you implement in
+/// [`PluginInfo::capability`].
+///
+/// Item indices are the columns of the training matrix. The host guarantees that queries only
+/// name items in range and that `exclude` is sorted; results must hold at most `k` distinct
+/// items, none excluded, best first, with finite scores.
+pub trait Recommender: Sized + Send + Sync + 'static {
+    /// Name, version, capabilities and parameters of the plugin.
+    fn info() -> PluginInfo;
+
+    /// Trains a model. `params` have been checked against [`PluginInfo::params`].
+    fn train(data: &TrainData<'_>, params: &Params) -> Result<Self, PluginError>;
+
+    /// The best `query.k` items for a user history, best first.
+    fn recommend(&self, query: &Query<'_>) -> Result<Vec<Scored>, PluginError>;
+
+    /// The `k` items most similar to `item`, best first, without `item` itself.
+    fn similar_items(&self, item: u32, k: usize) -> Result<Vec<Scored>, PluginError> {
+        let _ = (item, k);
+        Err(PluginError::unsupported("similar_items"))
+    }
+
+    /// Why `item` is recommended for `query`'s history.
+    fn explain(&self, query: &Query<'_>, item: u32) -> Result<Explanation, PluginError> {
+        let _ = (query, item);
+        Err(PluginError::unsupported("explain"))
+    }
+
+    /// Full-text search over the catalogue, best first.
+    fn search(&self, text: &str, k: usize) -> Result<Vec<Scored>, PluginError> {
+        let _ = (text, k);
+        Err(PluginError::unsupported("search"))
+    }
+
+    /// Serializes the trained model.
+    fn save(&self) -> Result<Vec<u8>, PluginError> {
+        Err(PluginError::unsupported("save"))
+    }
+
+    /// Restores a model written by [`save`](Recommender::save).
+    fn load(bytes: &[u8]) -> Result<Self, PluginError> {
+        let _ = bytes;
+        Err(PluginError::unsupported("load"))
+    }
+}
+
+use crate::Params;
