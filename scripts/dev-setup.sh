@@ -4,7 +4,9 @@
 # gets exactly what CI gets.
 #
 #   scripts/dev-setup.sh            everything the test suite needs
+#   scripts/dev-setup.sh demo       only what `scripts/demo.sh` needs (the Rust toolchain)
 #   scripts/dev-setup.sh browser    only the headless browser (scripts/eda-screenshot.sh)
+#   scripts/dev-setup.sh bench      what the benchmarks need besides the tests' tools (wrk)
 set -euo pipefail
 
 log() { printf '[dev-setup] %s\n' "$*" >&2; }
@@ -51,6 +53,23 @@ need_mongo_emulator() {
 }
 # --- end MongoDB test server ---------------------------------------------------------------
 
+# --- Kafka test broker (owner: live/bus; see scripts/test-services.sh) ----------------------
+# Tansu, a Kafka-compatible broker on crates.io, built from source with its in-memory storage
+# (the `dynostore` feature). Skipped when it is installed or RECSYS_TEST_KAFKA_BROKERS points
+# at a broker of one's own.
+tansu_version=0.6.0
+need_tansu() {
+  if [ -n "${RECSYS_TEST_KAFKA_BROKERS:-}" ]; then
+    return
+  fi
+  if command -v tansu >/dev/null || [ -x "$HOME/.cargo/bin/tansu" ]; then
+    return
+  fi
+  log "installing tansu $tansu_version (the Kafka test broker): cargo install builds it, 12-17 minutes on a fresh 2-core machine"
+  cargo install tansu --version "$tansu_version" --locked --features dynostore
+}
+# --- end Kafka test broker -----------------------------------------------------------------
+
 # --- Spark job test (owner: examples/spark; see server/tests/spark) ------------------------
 # pyspark (4.x, a full local Spark on the machine's Java 17) and pymongo in a virtualenv of
 # their own, never the system Python: ${RECSYS_SERVICES_HOME:-~/.cache/recsys-services}/spark-venv.
@@ -78,16 +97,19 @@ need_spark() {
 }
 # --- end Spark job test --------------------------------------------------------------------
 
-# --- Headless browser for screenshots (owner: eda; see scripts/eda-screenshot.sh) -------------
+# --- Headless browser (the live page's end-to-end test; scripts/eda-screenshot.sh) ----------
 # Debian's chromium driven by playwright-core from npm (scripts/browser/): never a browser
-# download. Not needed by the test suite, so only `scripts/dev-setup.sh browser` installs it.
+# download.
+apt_install() { # package...
+  command -v apt-get >/dev/null || { log "$* needed: install it"; exit 1; }
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  log "installing $* (apt)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
 need_browser() {
-  if ! command -v chromium >/dev/null; then
-    command -v apt-get >/dev/null || { log "chromium is needed: install it"; exit 1; }
-    log "installing chromium"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+  command -v chromium >/dev/null || apt_install chromium
   command -v npm >/dev/null || { log "node and npm (18+) are needed for scripts/browser"; exit 1; }
   local dir
   dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/browser"
@@ -96,14 +118,16 @@ need_browser() {
     (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
   fi
 }
-if [ "${1:-}" = browser ]; then
-  need_browser
-  log "ready"
-  exit 0
-fi
+case "${1:-}" in
+  browser) need_browser; log "ready"; exit 0 ;;
+  demo) need_rust; log "ready"; exit 0 ;;
+  bench) need_rust; command -v wrk >/dev/null || apt_install wrk; log "ready"; exit 0 ;;
+esac
 # --- end headless browser ----------------------------------------------------------------
 
 need_rust
 need_mongo_emulator
+need_tansu
 need_spark
+need_browser
 log "ready"
