@@ -1,0 +1,1470 @@
+//! The web layer: the router driven with `oneshot` (status codes, bodies, who may do what,
+//! bad input, escaping, OpenAPI coverage, health, metrics, pages), and over a real socket the
+//! live loop end to end: open a user's event stream, like two products, receive the
+//! recommendations the worker computed for them.
+//!
+//! The engine (cf + mf, content for search) is trained once per test binary on a generated
+//! catalogue in which the most popular product is titled `<script>alert(1)</script> ...`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use recsys::dataset::{Dataset, ItemMeta};
+use recsys::engine::Engine;
+use recsys::eval::EvalReport;
+use recsys::live::{
+    BusError, BusResult, EmbeddedStore, EventBus, Live, MemoryBus, Preference, PreferenceStore,
+    StartAt, StoreError, StoreResult, StoredRecommendations, Subscription, Topics, User,
+};
+use recsys::synth::{generate, SynthOptions};
+use recsys::web::{router, AppState, WebConfig, API_ROUTES, OPENAPI_JSON, SESSION_COOKIE};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+const API_KEY: &str = "test-api-key";
+const EVIL_TITLE: &str = "<script>alert(1)</script> Evil Widget";
+const BODY_LIMIT: usize = 4096;
+
+/// target/<profile>, where the workspace builds the plugin libraries.
+fn artifact_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf()
+}
+
+struct Fixture {
+    engine: Arc<Engine>,
+    /// The product with the `<script>` title (the most popular one).
+    evil: String,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = generate(
+            &SynthOptions {
+                users: 1000,
+                items: 300,
+                interactions: 20_000,
+                seed: 11,
+                gzip: false,
+            },
+            dir.path(),
+        )
+        .expect("synth");
+        let mut dataset = Dataset::read(&[out.reviews, out.metadata], None).expect("dataset");
+        let mut counts = vec![0usize; dataset.n_items()];
+        for i in &dataset.interactions {
+            counts[i.item as usize] += 1;
+        }
+        let top = (0..counts.len())
+            .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+            .unwrap();
+        let categories = dataset.item_meta[top]
+            .as_ref()
+            .map(|m| m.categories.clone())
+            .unwrap_or_default();
+        dataset.item_meta[top] = Some(ItemMeta {
+            title: Some(EVIL_TITLE.into()),
+            brand: Some("<b>Brand</b>".into()),
+            categories,
+            description: Some("<img src=x onerror=alert(2)>".into()),
+            price: Some(9.99),
+        });
+        let evil = dataset.items.id(top as u32).to_string();
+        let engine = Engine::builder()
+            .plugin_dir(artifact_dir())
+            .expect("plugin dir")
+            .plugins("cf,mf")
+            .train(&dataset)
+            .unwrap_or_else(|e| {
+                panic!("training failed (build the plugins first: `cargo build --workspace`): {e}")
+            });
+        assert!(
+            engine.can_search(),
+            "the content plugin should be loaded for search"
+        );
+        Fixture {
+            engine: Arc::new(engine),
+            evil,
+        }
+    })
+}
+
+/// A running app: state, router, worker and fanout (stopped on drop).
+struct App {
+    state: AppState,
+    router: Router,
+    live: Live,
+    _stop: watch::Sender<bool>,
+}
+
+async fn engine() -> Arc<Engine> {
+    // Training blocks: do it (once) off the async threads.
+    tokio::task::spawn_blocking(|| Arc::clone(&fixture().engine))
+        .await
+        .unwrap()
+}
+
+/// An app on the embedded store and the in-process bus, with its worker and fanout running.
+async fn app_with(config: WebConfig) -> App {
+    let live = Live {
+        engine: engine().await,
+        store: Arc::new(EmbeddedStore::in_memory().expect("store")),
+        bus: Arc::new(MemoryBus::new()),
+        topics: Topics::default(),
+        k: 10,
+        counters: Default::default(),
+    };
+    let state = AppState::new(live.clone(), config);
+    let (stop, shutdown) = watch::channel(false);
+    tokio::spawn({
+        let live = live.clone();
+        let shutdown = shutdown.clone();
+        async move { live.run_worker("recsys-workers", shutdown).await }
+    });
+    tokio::spawn({
+        let live = live.clone();
+        let sink = state.recommendations_sender();
+        async move { live.run_fanout(sink, shutdown).await }
+    });
+    // The fanout subscribes from the latest message: wait until it sees one.
+    let pushed = || {
+        live.counters
+            .recommendations_pushed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let probe = json!({"user": "__probe", "items": [], "model_version": "probe", "event_id": null, "at": 0});
+    for _ in 0..500 {
+        live.bus
+            .publish(
+                &live.topics.recommendations,
+                "__probe",
+                probe.to_string().as_bytes(),
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        if pushed() > 0 {
+            break;
+        }
+    }
+    assert!(pushed() > 0, "the fanout never started");
+    App {
+        router: router(state.clone()),
+        state,
+        live,
+        _stop: stop,
+    }
+}
+
+async fn app() -> App {
+    app_with(WebConfig {
+        api_key: Some(API_KEY.into()),
+        session_secret: "test-secret".into(),
+        max_body_bytes: BODY_LIMIT,
+        ..WebConfig::default()
+    })
+    .await
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        assert!(
+            self.content_type.starts_with("application/json"),
+            "not JSON ({}): {}",
+            self.content_type,
+            self.body
+        );
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+    fn error(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .expect("error message")
+            .to_string()
+    }
+}
+
+/// Credentials for a request.
+#[derive(Clone, Copy)]
+enum As<'a> {
+    Nobody,
+    Key(&'a str),
+    Session(&'a str),
+    Cookie(&'a str),
+}
+
+impl App {
+    fn cookie(&self, user: &str) -> String {
+        format!("{SESSION_COOKIE}={}", self.state.session_cookie_value(user))
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            content_type,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn call(&self, method: Method, uri: &str, who: As<'_>, body: Option<&str>) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        match who {
+            As::Nobody => {}
+            As::Key(key) => {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {key}"))
+            }
+            As::Session(user) => request = request.header(header::COOKIE, self.cookie(user)),
+            As::Cookie(raw) => request = request.header(header::COOKIE, raw),
+        }
+        let body = match body {
+            Some(b) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    async fn get(&self, uri: &str, who: As<'_>) -> Reply {
+        self.call(Method::GET, uri, who, None).await
+    }
+
+    async fn create_user(&self, id: &str, name: &str) {
+        let reply = self
+            .call(
+                Method::PUT,
+                &format!("/api/users/{id}"),
+                As::Key(API_KEY),
+                Some(&json!({ "name": name }).to_string()),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+
+    async fn like(&self, user: &str, asin: &str) -> Reply {
+        self.call(
+            Method::POST,
+            &format!("/api/users/{user}/preferences"),
+            As::Session(user),
+            Some(&json!({ "asin": asin, "kind": "like" }).to_string()),
+        )
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn products_are_browsed_searched_and_paged() {
+    let app = app().await;
+    let fx = fixture();
+    let first = app.get("/api/products", As::Nobody).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let first = first.json();
+    assert_eq!(first["page"], 1);
+    assert_eq!(first["total"], fx.engine.catalogue().len());
+    let items = first["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    assert_eq!(items[0]["asin"], fx.evil.as_str(), "most popular first");
+    for key in ["asin", "title", "brand", "price", "categories"] {
+        assert!(items[0].get(key).is_some(), "missing {key}");
+    }
+    let second = app.get("/api/products?page=2", As::Nobody).await.json();
+    assert_eq!(second["page"], 2);
+    assert_ne!(second["items"][0]["asin"], items[0]["asin"]);
+    let beyond = app.get("/api/products?page=1000", As::Nobody).await.json();
+    assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
+
+    // Search by a word of a title: the product is among the hits.
+    let target = fx.engine.catalogue().product_at(7);
+    let word = target
+        .title
+        .split_whitespace()
+        .max_by_key(|w| w.len())
+        .unwrap()
+        .to_string();
+    let hits = app
+        .get(&format!("/api/products?q={word}"), As::Nobody)
+        .await
+        .json();
+    assert!(hits["total"].as_u64().unwrap() >= 1);
+    let asins: Vec<&str> = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["asin"].as_str().unwrap())
+        .collect();
+    assert!(!asins.is_empty());
+
+    // A category filter keeps only that category, with and without search.
+    let (category, count) = fx.engine.catalogue().categories()[0].clone();
+    let uri = format!(
+        "/api/products?category={}",
+        category.replace(' ', "%20").replace('&', "%26")
+    );
+    let filtered = app.get(&uri, As::Nobody).await.json();
+    assert_eq!(filtered["total"].as_u64().unwrap() as usize, count);
+    for item in filtered["items"].as_array().unwrap() {
+        let cats: Vec<&str> = item["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert!(
+            cats.contains(&category.as_str()),
+            "{cats:?} lacks {category}"
+        );
+    }
+    let searched = app.get(&format!("{uri}&q={word}"), As::Nobody).await.json();
+    assert!(searched["total"].as_u64().unwrap() <= hits["total"].as_u64().unwrap());
+
+    for bad in ["page=0", "page=abc", "page=-1"] {
+        let reply = app.get(&format!("/api/products?{bad}"), As::Nobody).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(reply.error().contains("page"), "{}", reply.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn products_and_similar_items() {
+    let app = app().await;
+    let asin = fixture().engine.catalogue().asin(3).to_string();
+    let product = app.get(&format!("/api/products/{asin}"), As::Nobody).await;
+    assert_eq!(product.status, StatusCode::OK);
+    assert_eq!(product.json()["asin"], asin.as_str());
+
+    let unknown = app.get("/api/products/NOPE", As::Nobody).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.error().contains("NOPE"));
+
+    let similar = app
+        .get(&format!("/api/products/{asin}/similar"), As::Nobody)
+        .await
+        .json();
+    let items = similar["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    assert!(items
+        .iter()
+        .all(|i| i["asin"] != asin.as_str() && i["title"].is_string()));
+    let five = app
+        .get(&format!("/api/products/{asin}/similar?k=5"), As::Nobody)
+        .await
+        .json();
+    assert_eq!(five["items"].as_array().unwrap().len(), 5);
+    for bad in ["k=0", "k=abc", "k=101", "k=-3"] {
+        let reply = app
+            .get(&format!("/api/products/{asin}/similar?{bad}"), As::Nobody)
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(reply.error().contains("`k`"), "{}", reply.body);
+    }
+    let unknown = app.get("/api/products/NOPE/similar", As::Nobody).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_may_do_what() {
+    let app = app().await;
+    let put = |who| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::PUT,
+                "/api/users/ann",
+                who,
+                Some(r#"{"name":"Ann"}"#),
+            )
+            .await
+            .status
+        }
+    };
+    // Creating users takes the API key.
+    assert_eq!(put(As::Nobody).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(put(As::Key("wrong")).await, StatusCode::FORBIDDEN);
+    assert_eq!(put(As::Session("ann")).await, StatusCode::FORBIDDEN);
+    assert_eq!(put(As::Key(API_KEY)).await, StatusCode::CREATED);
+    assert_eq!(put(As::Key(API_KEY)).await, StatusCode::OK);
+    app.create_user("bob", "Bob").await;
+    let bad_id = app
+        .call(
+            Method::PUT,
+            "/api/users/bad%20id",
+            As::Key(API_KEY),
+            Some(r#"{"name":"x"}"#),
+        )
+        .await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+    assert!(bad_id.error().contains("user id"));
+    let no_name = app
+        .call(
+            Method::PUT,
+            "/api/users/bob",
+            As::Key(API_KEY),
+            Some(r#"{"name":"  "}"#),
+        )
+        .await;
+    assert_eq!(no_name.status, StatusCode::BAD_REQUEST);
+
+    let ann = app.cookie("ann");
+    let tampered_tag = {
+        let mut c = ann.clone();
+        let last = c.pop().unwrap();
+        c.push(if last == 'a' { 'b' } else { 'a' });
+        c
+    };
+    let tampered_user = ann.replacen("=ann.", "=bob.", 1);
+    let forged = format!(
+        "{SESSION_COOKIE}={}",
+        AppState::new(app.live.clone(), WebConfig::default()).session_cookie_value("ann")
+    );
+    let evil = fixture().evil.clone();
+    let like = json!({"asin": evil, "kind": "like"}).to_string();
+    let cases: Vec<(As<'_>, StatusCode)> = vec![
+        (As::Nobody, StatusCode::UNAUTHORIZED),
+        (As::Session("bob"), StatusCode::FORBIDDEN),
+        (As::Cookie(&tampered_tag), StatusCode::FORBIDDEN),
+        (As::Cookie(&tampered_user), StatusCode::FORBIDDEN),
+        (As::Cookie(&forged), StatusCode::FORBIDDEN),
+        (As::Key("wrong"), StatusCode::FORBIDDEN),
+    ];
+    for (who, expected) in cases {
+        let endpoints = [
+            (Method::GET, "/api/users/ann".to_string(), None),
+            (
+                Method::GET,
+                "/api/users/ann/recommendations".to_string(),
+                None,
+            ),
+            (Method::GET, "/api/users/ann/stream".to_string(), None),
+            (
+                Method::POST,
+                "/api/users/ann/preferences".to_string(),
+                Some(like.as_str()),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/users/ann/preferences/{evil}"),
+                None,
+            ),
+        ];
+        for (method, uri, body) in endpoints {
+            let reply = app.call(method.clone(), &uri, who, body).await;
+            assert_eq!(reply.status, expected, "{method} {uri}: {}", reply.body);
+            assert!(!reply.error().is_empty());
+        }
+    }
+    // The user's own session, and the API key, may.
+    for who in [As::Session("ann"), As::Key(API_KEY)] {
+        assert_eq!(app.get("/api/users/ann", who).await.status, StatusCode::OK);
+        let reply = app
+            .call(Method::POST, "/api/users/ann/preferences", who, Some(&like))
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+        let reply = app
+            .call(
+                Method::DELETE,
+                &format!("/api/users/ann/preferences/{evil}"),
+                who,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+        let reply = app.get("/api/users/ann/recommendations", who).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+
+    // Without a configured key, no bearer token is accepted.
+    let keyless = app_with(WebConfig::default()).await;
+    let reply = keyless.get("/api/users/ann", As::Key("")).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = keyless.get("/api/users/ann", As::Key(API_KEY)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_start_from_the_form_and_end_on_logout() {
+    let app = app().await;
+    let form = |body: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/session")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let reply = app.send(form("id=ann.b-1&name=%3Cb%3EAnn%3C%2Fb%3E")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.headers[header::LOCATION], "/users/ann.b-1");
+    let cookie = reply.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let me = app.get("/api/users/ann.b-1", As::Cookie(&pair)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["user"]["name"], "<b>Ann</b>");
+    // Signing in again without a name keeps the name.
+    let reply = app.send(form("id=ann.b-1")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let me = app
+        .get("/api/users/ann.b-1", As::Cookie(&pair))
+        .await
+        .json();
+    assert_eq!(me["user"]["name"], "<b>Ann</b>");
+
+    for bad in [
+        "id=",
+        "id=ann%20smith",
+        "id=%3Cscript%3E",
+        &format!("id={}", "a".repeat(65)),
+        "name=x",
+    ] {
+        let reply = app.send(form(bad)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.body
+        );
+    }
+    // Another site cannot sign a visitor in.
+    let mut cross_site = form("id=mallory");
+    cross_site
+        .headers_mut()
+        .insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+    cross_site
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let reply = app.send(cross_site).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.headers.get(header::SET_COOKIE).is_none());
+    let mut same_site = form("id=mallory");
+    same_site
+        .headers_mut()
+        .insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+    same_site
+        .headers_mut()
+        .insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+    assert_eq!(app.send(same_site).await.status, StatusCode::SEE_OTHER);
+    let logout = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/logout")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    let cleared = logout.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")) && cleared.contains("Max-Age=0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preferences_are_validated_recorded_and_removed() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let catalogue = fixture().engine.catalogue();
+    let (a, b) = (
+        catalogue.asin(10).to_string(),
+        catalogue.asin(11).to_string(),
+    );
+    let post = |body: String| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                "/api/users/ann/preferences",
+                As::Session("ann"),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let liked = post(json!({"asin": a, "kind": "like"}).to_string()).await;
+    assert_eq!(liked.status, StatusCode::ACCEPTED, "{}", liked.body);
+    assert!(!liked.json()["event_id"].as_str().unwrap().is_empty());
+    let rated = post(json!({"asin": b, "kind": "rating", "value": 4}).to_string()).await;
+    assert_eq!(rated.status, StatusCode::ACCEPTED, "{}", rated.body);
+    let me = app.get("/api/users/ann", As::Session("ann")).await.json();
+    let prefs = me["preferences"].as_array().unwrap();
+    assert_eq!(prefs.len(), 2);
+    assert_eq!(prefs[0]["asin"], a.as_str());
+    assert_eq!(prefs[0]["kind"], "like");
+    assert_eq!(prefs[1]["value"], 4.0);
+
+    let bad_bodies = [
+        (json!({"asin": a, "kind": "rating"}).to_string(), "value"),
+        (
+            json!({"asin": a, "kind": "rating", "value": 6}).to_string(),
+            "value",
+        ),
+        (
+            json!({"asin": a, "kind": "rating", "value": 0}).to_string(),
+            "value",
+        ),
+        (
+            json!({"asin": a, "kind": "like", "value": 3}).to_string(),
+            "value",
+        ),
+        (json!({"asin": a, "kind": "love"}).to_string(), "love"),
+        (json!({"kind": "like"}).to_string(), "asin"),
+        (
+            json!({"asin": a, "kind": "like", "extra": 1}).to_string(),
+            "extra",
+        ),
+        ("{\"asin\": ".to_string(), "JSON"),
+        ("[]".to_string(), "JSON"),
+    ];
+    for (body, mention) in bad_bodies {
+        let reply = post(body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.body
+        );
+        assert!(reply.error().contains(mention), "{body}: {}", reply.body);
+    }
+    let unknown = post(json!({"asin": "NOPE", "kind": "like"}).to_string()).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.error().contains("NOPE"));
+    let ghost = app
+        .call(
+            Method::POST,
+            "/api/users/ghost/preferences",
+            As::Key(API_KEY),
+            Some(&json!({"asin": a, "kind": "like"}).to_string()),
+        )
+        .await;
+    assert_eq!(ghost.status, StatusCode::NOT_FOUND);
+    assert!(ghost.error().contains("ghost"));
+    assert_eq!(
+        app.get("/api/users/ghost", As::Key(API_KEY)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let plain = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/users/ann/preferences")
+                .header(header::COOKIE, app.cookie("ann"))
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(json!({"asin": a, "kind": "like"}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(plain.error().contains("application/json"));
+
+    let uri = format!("/api/users/ann/preferences/{a}");
+    let removed = app
+        .call(Method::DELETE, &uri, As::Session("ann"), None)
+        .await;
+    assert_eq!(removed.status, StatusCode::ACCEPTED);
+    let again = app
+        .call(Method::DELETE, &uri, As::Session("ann"), None)
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let me = app.get("/api/users/ann", As::Session("ann")).await.json();
+    assert_eq!(me["preferences"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_get_413_as_json() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let huge = json!({"asin": "x".repeat(BODY_LIMIT * 2), "kind": "like"}).to_string();
+    for (method, uri, who) in [
+        (
+            Method::POST,
+            "/api/users/ann/preferences",
+            As::Session("ann"),
+        ),
+        (Method::PUT, "/api/users/ann", As::Key(API_KEY)),
+    ] {
+        let reply = app.call(method, uri, who, Some(&huge)).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        assert!(reply.error().contains("larger"));
+    }
+    let form = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/session")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "id=ann&name={}",
+                    "n".repeat(BODY_LIMIT * 2)
+                )))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendations_are_folded_in_and_explained() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let catalogue = fixture().engine.catalogue();
+    let liked: Vec<String> = (20..23).map(|i| catalogue.asin(i).to_string()).collect();
+    for asin in &liked {
+        assert_eq!(app.like("ann", asin).await.status, StatusCode::ACCEPTED);
+    }
+    let reply = app
+        .get("/api/users/ann/recommendations", As::Session("ann"))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let recs = reply.json();
+    assert_eq!(recs["user"], "ann");
+    assert_eq!(recs["model_version"], fixture().engine.version());
+    let items = recs["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    for item in items {
+        let asin = item["asin"].as_str().unwrap();
+        assert!(
+            !liked.iter().any(|l| l == asin),
+            "liked item {asin} recommended"
+        );
+        assert!(!item["because"].as_str().unwrap().is_empty());
+        assert!(item["because_items"].is_array());
+        assert!(item["title"].is_string());
+        let plugins: Vec<&str> = item["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["plugin"].as_str().unwrap())
+            .collect();
+        assert!(!plugins.is_empty());
+        assert!(
+            plugins.iter().all(|p| ["cf", "mf"].contains(p)),
+            "{plugins:?}"
+        );
+    }
+    assert!(
+        items
+            .iter()
+            .any(|i| !i["because_items"].as_array().unwrap().is_empty()),
+        "some item should be explained by a liked item"
+    );
+    let three = app
+        .get("/api/users/ann/recommendations?k=3", As::Session("ann"))
+        .await
+        .json();
+    assert_eq!(three["items"].as_array().unwrap().len(), 3);
+    for bad in ["k=0", "k=abc", "k=1000"] {
+        let reply = app
+            .get(
+                &format!("/api/users/ann/recommendations?{bad}"),
+                As::Session("ann"),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let ghost = app
+        .get("/api/users/ghost/recommendations", As::Key(API_KEY))
+        .await;
+    assert_eq!(ghost.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_and_methods_answer_json() {
+    let app = app().await;
+    let reply = app.get("/api/nothing-here", As::Nobody).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.error().contains("/api/nothing-here"));
+    let reply = app
+        .call(Method::PATCH, "/api/products", As::Nobody, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(!reply.error().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_and_names_are_escaped_everywhere() {
+    let app = app().await;
+    let evil = fixture().evil.clone();
+    app.create_user("ann", "<i>Ann</i>").await;
+    assert_eq!(app.like("ann", &evil).await.status, StatusCode::ACCEPTED);
+    let raw = "<script>alert(1)</script>";
+    let escaped = "&lt;script&gt;alert(1)";
+    let pages = [
+        "/".to_string(),
+        format!("/products/{evil}"),
+        "/users/ann".to_string(),
+        "/users".to_string(),
+    ];
+    for page in &pages {
+        let reply = app.get(page, As::Session("ann")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        assert!(reply.content_type.starts_with("text/html"), "{page}");
+        assert!(!reply.body.contains(raw), "{page} has the raw title");
+        assert!(
+            !reply.body.contains("<img src=x"),
+            "{page} has the raw description"
+        );
+        assert!(
+            !reply.body.contains("<i>Ann</i>"),
+            "{page} has the raw name"
+        );
+        assert!(
+            !reply.body.contains("<b>Brand</b>"),
+            "{page} has the raw brand"
+        );
+        assert!(
+            reply.body.contains("&lt;i&gt;Ann"),
+            "{page} lacks the escaped name"
+        );
+        let csp = reply.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("script-src 'self'"), "{page}: {csp}");
+    }
+    for page in &pages[..3] {
+        let reply = app.get(page, As::Session("ann")).await;
+        assert!(
+            reply.body.contains(escaped),
+            "{page} lacks the escaped title"
+        );
+    }
+    let product = app.get(&format!("/products/{evil}"), As::Nobody).await;
+    assert!(product.body.contains("&lt;img src=x"));
+    // The API returns the title as data, as JSON.
+    let json = app.get(&format!("/api/products/{evil}"), As::Nobody).await;
+    assert_eq!(json.content_type, "application/json");
+    assert_eq!(json.json()["title"], EVIL_TITLE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_with_their_hooks() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let catalogue = fixture().engine.catalogue();
+    let liked = catalogue.asin(30).to_string();
+    assert_eq!(app.like("ann", &liked).await.status, StatusCode::ACCEPTED);
+
+    let signed_out = app.get("/", As::Nobody).await;
+    assert_eq!(signed_out.status, StatusCode::OK);
+    assert!(signed_out.body.contains("name=\"viewport\""));
+    assert!(!signed_out.body.contains("class=\"like\""));
+    let signed_in = app.get("/?page=2", As::Session("ann")).await;
+    assert!(signed_in
+        .body
+        .contains("<button type=\"button\" class=\"like\" data-asin="));
+    assert!(signed_in.body.contains("class=\"dislike\""));
+    assert!(signed_in.body.contains("rel=\"prev\""));
+    assert_eq!(
+        app.get("/?page=0", As::Nobody).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let user = app.get("/users/ann", As::Session("ann")).await;
+    assert_eq!(user.status, StatusCode::OK);
+    for hook in [
+        "id=\"recommendations\"",
+        "data-updates=\"0\"",
+        "<li class=\"rec\" data-asin=",
+        "class=\"because\"",
+        "id=\"preferences\"",
+        &format!("class=\"remove\" data-asin=\"{liked}\""),
+        "src=\"/static/app.js\"",
+    ] {
+        assert!(user.body.contains(hook), "user page lacks {hook}");
+    }
+    assert_eq!(
+        app.get("/users/ann", As::Nobody).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/users/ann", As::Session("bob")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Pages are for the user's own browser: the API key does not open them.
+    assert_eq!(
+        app.get("/users/ann", As::Key(API_KEY)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let missing = app.get("/products/NOPE", As::Nobody).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.content_type.starts_with("text/html"));
+
+    let js = app.get("/static/app.js", As::Nobody).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.content_type.starts_with("text/javascript"));
+    assert!(js.body.contains("EventSource") && js.body.contains("data-updates"));
+    assert!(!js.body.contains("innerHTML"));
+
+    let eda = app.get("/eda", As::Nobody).await;
+    assert_eq!(eda.status, StatusCode::OK);
+    assert!(eda.body.contains("recsys eda --data"));
+    let evaluation = app.get("/evaluation", As::Nobody).await;
+    assert_eq!(evaluation.status, StatusCode::OK);
+    assert!(evaluation.body.contains("No evaluation"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluation_and_eda_when_present() {
+    let bare = app().await;
+    let reply = bare.get("/api/evaluation", As::Nobody).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.error().contains("evaluation"));
+
+    let report = EvalReport {
+        dataset: "synth".into(),
+        protocol: "leave-last-out".into(),
+        k: 10,
+        users_evaluated: 1000,
+        n_users: 1000,
+        n_items: 300,
+        train_interactions: 19_000,
+        results: Vec::new(),
+        ensemble: Some(fixture().engine.ensemble().clone()),
+    };
+    let app = app_with(WebConfig {
+        evaluation: Some(Arc::new(report)),
+        eda_html: Some(Arc::new("<!DOCTYPE html><h1>EDA of synth</h1>".into())),
+        ..WebConfig::default()
+    })
+    .await;
+    let reply = app.get("/api/evaluation", As::Nobody).await.json();
+    assert_eq!(reply["dataset"], "synth");
+    assert_eq!(reply["ensemble"]["members"].as_array().unwrap().len(), 2);
+    let page = app.get("/evaluation", As::Nobody).await;
+    assert!(page.body.contains("id=\"ensemble\""));
+    let eda = app.get("/eda", As::Nobody).await;
+    assert_eq!(eda.body, "<!DOCTYPE html><h1>EDA of synth</h1>");
+
+    let plugins = app.get("/api/plugins", As::Nobody).await.json();
+    let names: Vec<&str> = plugins["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"cf") && names.contains(&"mf"));
+    assert!(plugins["members"][0]["healthy"].as_bool().unwrap());
+    assert!(plugins["members"][0]["weight"].as_f64().unwrap() > 0.0);
+    assert_eq!(plugins["search"], true);
+    assert!(plugins["load_errors"].is_array());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_documents_every_route() {
+    let app = app().await;
+    let served = app.get("/api/openapi.json", As::Nobody).await;
+    assert_eq!(served.status, StatusCode::OK);
+    let doc = served.json();
+    assert_eq!(doc, serde_json::from_str::<Value>(OPENAPI_JSON).unwrap());
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.0"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in API_ROUTES {
+        let op = &paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} is not documented"))[method.to_lowercase()];
+        assert!(op.is_object(), "{method} {path} is not documented");
+        assert!(
+            op["responses"].is_object(),
+            "{method} {path} has no responses"
+        );
+        // Each documented route is served: it is not the router's 404 or 405.
+        let concrete = path.replace("{asin}", "X").replace("{id}", "nobody");
+        let reply = app
+            .call(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                &concrete,
+                As::Nobody,
+                None,
+            )
+            .await;
+        assert_ne!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        if reply.status == StatusCode::NOT_FOUND {
+            assert!(
+                !reply.body.contains("no route"),
+                "{method} {path} is not routed"
+            );
+        }
+    }
+    // And nothing is documented that the router does not serve.
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                API_ROUTES
+                    .iter()
+                    .any(|(m, p)| p == path && m.eq_ignore_ascii_case(method)),
+                "{method} {path} is documented but not in API_ROUTES"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics() {
+    let app = app().await;
+    let health = app.get("/healthz", As::Nobody).await;
+    assert_eq!(health.status, StatusCode::OK);
+    let health = health.json();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["store"]["backend"], "embedded");
+    assert_eq!(health["store"]["ok"], true);
+    assert_eq!(health["bus"]["backend"], "memory");
+    assert_eq!(health["bus"]["ok"], true);
+
+    app.get("/api/products", As::Nobody).await;
+    app.get("/api/products/NOPE", As::Nobody).await;
+    app.get("/no/such/route", As::Nobody).await;
+    let metrics = app.get("/metrics", As::Nobody).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(metrics.content_type.starts_with("text/plain"));
+    for line in [
+        "recsys_http_requests_total{route=\"/api/products\",method=\"GET\",status=\"200\"} 1",
+        "recsys_http_requests_total{route=\"/api/products/{asin}\",method=\"GET\",status=\"404\"} 1",
+        "recsys_http_request_duration_seconds_count{route=\"/api/products\"} 1",
+        "recsys_http_request_duration_seconds_bucket{route=\"/api/products\",le=\"+Inf\"} 1",
+        "recsys_http_unmatched_requests_total 1",
+        "recsys_plugin_healthy{plugin=\"cf\"} 1",
+        "recsys_plugin_healthy{plugin=\"mf\"} 1",
+        "# TYPE recsys_live_events_handled_total counter",
+        "recsys_sse_streams_open 0",
+    ] {
+        assert!(metrics.body.contains(line), "metrics lack `{line}`:\n{}", metrics.body);
+    }
+}
+
+// ---- dependencies that are down --------------------------------------------------------------
+
+/// A store whose server cannot be reached: every call is `Unavailable`, as the MongoDB store
+/// answers while the database is down.
+#[derive(Debug)]
+struct UnreachableStore;
+
+fn unreachable<T>() -> StoreResult<T> {
+    Err(StoreError::Unavailable(
+        "connection refused (mongodb://10.9.8.7:27017)".into(),
+    ))
+}
+
+#[async_trait::async_trait]
+impl PreferenceStore for UnreachableStore {
+    fn backend(&self) -> &'static str {
+        "unreachable"
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        unreachable()
+    }
+    async fn upsert_user(&self, _: &User) -> StoreResult<User> {
+        unreachable()
+    }
+    async fn user(&self, _: &str) -> StoreResult<Option<User>> {
+        unreachable()
+    }
+    async fn set_preference(&self, _: &str, _: &Preference) -> StoreResult<()> {
+        unreachable()
+    }
+    async fn remove_preference(&self, _: &str, _: &str) -> StoreResult<bool> {
+        unreachable()
+    }
+    async fn preferences(&self, _: &str) -> StoreResult<Vec<Preference>> {
+        unreachable()
+    }
+    async fn save_recommendations(&self, _: &StoredRecommendations) -> StoreResult<()> {
+        unreachable()
+    }
+    async fn recommendations(&self, _: &str) -> StoreResult<Option<StoredRecommendations>> {
+        unreachable()
+    }
+    async fn mark_processed(&self, _: &str) -> StoreResult<bool> {
+        unreachable()
+    }
+    async fn is_processed(&self, _: &str) -> StoreResult<bool> {
+        unreachable()
+    }
+}
+
+/// A bus whose broker cannot be reached.
+#[derive(Debug)]
+struct UnreachableBus;
+
+fn broker_down<T>() -> BusResult<T> {
+    Err(BusError::Unavailable("broker 10.9.8.7:9092 down".into()))
+}
+
+#[async_trait::async_trait]
+impl EventBus for UnreachableBus {
+    fn backend(&self) -> &'static str {
+        "unreachable"
+    }
+    async fn ping(&self) -> BusResult<()> {
+        broker_down()
+    }
+    async fn ensure_topics(&self, _: &[&str]) -> BusResult<()> {
+        broker_down()
+    }
+    async fn publish(&self, _: &str, _: &str, _: &[u8]) -> BusResult<()> {
+        broker_down()
+    }
+    async fn subscribe(&self, _: &str, _: &str, _: StartAt) -> BusResult<Box<dyn Subscription>> {
+        broker_down()
+    }
+}
+
+async fn app_on(store: Arc<dyn PreferenceStore>, bus: Arc<dyn EventBus>) -> App {
+    let live = Live {
+        engine: engine().await,
+        store,
+        bus,
+        topics: Topics::default(),
+        k: 10,
+        counters: Default::default(),
+    };
+    let state = AppState::new(
+        live.clone(),
+        WebConfig {
+            api_key: Some(API_KEY.into()),
+            ..WebConfig::default()
+        },
+    );
+    App {
+        router: router(state.clone()),
+        state,
+        live,
+        _stop: watch::channel(false).0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_is_down_gives_503_and_the_rest_keeps_working() {
+    let app = app_on(Arc::new(UnreachableStore), Arc::new(MemoryBus::new())).await;
+    let health = app.get("/healthz", As::Nobody).await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    let health = health.json();
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["store"]["ok"], false);
+    assert_eq!(health["bus"]["ok"], true);
+    let asin = fixture().engine.catalogue().asin(0).to_string();
+    let like = json!({"asin": asin, "kind": "like"}).to_string();
+    for (method, uri, body) in [
+        (Method::GET, "/api/users/ann", None),
+        (Method::PUT, "/api/users/ann", Some(r#"{"name":"Ann"}"#)),
+        (
+            Method::POST,
+            "/api/users/ann/preferences",
+            Some(like.as_str()),
+        ),
+        (Method::GET, "/api/users/ann/recommendations", None),
+        (Method::GET, "/api/users/ann/stream", None),
+    ] {
+        let reply = app.call(method.clone(), uri, As::Key(API_KEY), body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{method} {uri}"
+        );
+        let error = reply.error();
+        assert!(error.contains("unavailable"), "{error}");
+        assert!(!error.contains("10.9.8.7"), "internals leaked: {error}");
+    }
+    // What does not need the store keeps working.
+    assert_eq!(
+        app.get("/api/products", As::Nobody).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/", As::Nobody).await.status, StatusCode::OK);
+    let page = app.get("/users/ann", As::Session("ann")).await;
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.content_type.starts_with("text/html"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bus_that_is_down_gives_503_for_changes() {
+    let store = Arc::new(EmbeddedStore::in_memory().unwrap());
+    let app = app_on(store, Arc::new(UnreachableBus)).await;
+    let health = app.get("/healthz", As::Nobody).await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health.json()["bus"]["ok"], false);
+    app.create_user("ann", "Ann").await;
+    let asin = fixture().engine.catalogue().asin(0).to_string();
+    let reply = app.like("ann", &asin).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!reply.error().contains("10.9.8.7"));
+    // Reading needs only the store: it works, and the change was kept (the store is the
+    // system of record; the next event recomputes from it).
+    let me = app.get("/api/users/ann", As::Session("ann")).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["preferences"][0]["asin"], asin.as_str());
+    let recs = app
+        .get("/api/users/ann/recommendations", As::Session("ann"))
+        .await;
+    assert_eq!(recs.status, StatusCode::OK);
+}
+
+// ---- over a real socket ----------------------------------------------------------------------
+
+/// A minimal HTTP/1.1 request over a new connection (`Connection: close`); returns the status
+/// and the (de-chunked) body.
+async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body.unwrap_or(""));
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reader = BufReader::new(stream);
+    let (status, response_headers) = read_head(&mut reader).await;
+    let mut body = Vec::new();
+    if response_headers.contains("transfer-encoding: chunked") {
+        while let Some(chunk) = read_chunk(&mut reader).await {
+            body.extend_from_slice(&chunk);
+        }
+    } else {
+        reader.read_to_end(&mut body).await.unwrap();
+    }
+    (status, String::from_utf8(body).unwrap())
+}
+
+/// The status and the (lower-cased) header block of a response.
+async fn read_head(reader: &mut BufReader<TcpStream>) -> (u16, String) {
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).await.unwrap();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let mut headers = String::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        if line == "\r\n" || line.is_empty() {
+            return (status, headers.to_ascii_lowercase());
+        }
+        headers.push_str(&line);
+    }
+}
+
+/// One chunk of a chunked body; `None` at the end.
+async fn read_chunk(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut size_line = String::new();
+    if reader.read_line(&mut size_line).await.unwrap() == 0 {
+        return None;
+    }
+    let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap(), 16)
+        .unwrap_or_else(|_| panic!("bad chunk size {size_line:?}"));
+    let mut chunk = vec![0; size + 2];
+    reader.read_exact(&mut chunk).await.unwrap();
+    chunk.truncate(size);
+    (size > 0).then_some(chunk)
+}
+
+/// An open Server-Sent Events stream.
+struct EventStream {
+    reader: BufReader<TcpStream>,
+    pending: String,
+}
+
+impl EventStream {
+    async fn open(addr: std::net::SocketAddr, path: &str, cookie: &str) -> (u16, String, Self) {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut reader = BufReader::new(stream);
+        let (status, headers) = read_head(&mut reader).await;
+        (
+            status,
+            headers,
+            EventStream {
+                reader,
+                pending: String::new(),
+            },
+        )
+    }
+
+    /// Reads until the server ends the stream.
+    async fn end(&mut self) {
+        while read_chunk(&mut self.reader).await.is_some() {}
+    }
+
+    /// The next event (name, data), skipping comments.
+    async fn next(&mut self) -> (String, String) {
+        loop {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let mut name = String::from("message");
+                let mut data = Vec::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v).to_string());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return (name, data.join("\n"));
+            }
+            let chunk = read_chunk(&mut self.reader)
+                .await
+                .expect("the stream ended");
+            self.pending.push_str(&String::from_utf8(chunk).unwrap());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn likes_stream_fresh_recommendations_over_a_socket() {
+    let app = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let auth = format!("Bearer {API_KEY}");
+    let (status, body) = http(
+        addr,
+        "PUT",
+        "/api/users/ann",
+        &[("Authorization", &auth)],
+        Some(r#"{"name":"Ann"}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let cookie = app.cookie("ann");
+
+    // An event stream for someone else's user is refused.
+    let (status, _, _) = EventStream::open(addr, "/api/users/ann/stream", &app.cookie("bob")).await;
+    assert_eq!(status, 403);
+
+    let (status, headers, mut events) =
+        EventStream::open(addr, "/api/users/ann/stream", &cookie).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains("content-type: text/event-stream"),
+        "{headers}"
+    );
+    let (name, data) = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("the first event");
+    assert_eq!(name, "recommendations");
+    let first: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(first["user"], "ann");
+    assert!(first["event_id"].is_null());
+    assert_eq!(first["items"].as_array().unwrap().len(), 10);
+    // Like the first two recommended items.
+    let liked: Vec<String> = first["items"].as_array().unwrap()[..2]
+        .iter()
+        .map(|i| i["asin"].as_str().unwrap().to_string())
+        .collect();
+
+    let mut event_ids = Vec::new();
+    for asin in &liked {
+        let (status, body) = http(
+            addr,
+            "POST",
+            "/api/users/ann/preferences",
+            &[("Cookie", &cookie)],
+            Some(&json!({"asin": asin, "kind": "like"}).to_string()),
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        event_ids.push(body["event_id"].as_str().unwrap().to_string());
+    }
+
+    // Both events come back as fresh recommendations for ann, in order.
+    let mut received = Vec::new();
+    while received.len() < 2 {
+        let (name, data) = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("recommendations for each like within 10 s");
+        assert_eq!(name, "recommendations");
+        let recs: Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(recs["user"], "ann", "only ann's lists reach ann's stream");
+        received.push(recs);
+    }
+    let received_ids: Vec<&str> = received
+        .iter()
+        .map(|r| r["event_id"].as_str().expect("event_id set"))
+        .collect();
+    assert_eq!(received_ids, event_ids);
+    let last: Vec<&str> = received[1]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["asin"].as_str().unwrap())
+        .collect();
+    assert_eq!(last.len(), 10);
+    for asin in &liked {
+        assert!(
+            !last.contains(&asin.as_str()),
+            "liked {asin} still recommended"
+        );
+    }
+    assert!(received[1]["items"][0]["title"].is_string());
+    assert_eq!(
+        app.state.metrics().requests_for("/api/users/{id}/stream"),
+        2
+    );
+    // Shutting down ends the open streams, and refuses new ones.
+    app.state.close_streams();
+    tokio::time::timeout(Duration::from_secs(5), events.end())
+        .await
+        .expect("the stream ends on shutdown");
+    let (status, _, _) = EventStream::open(addr, "/api/users/ann/stream", &cookie).await;
+    assert_eq!(status, 503);
+    server.abort();
+}
