@@ -1,23 +1,20 @@
 #!/usr/bin/env bash
-# The main job: build recsys and its plugins, then train and compare every plugin on a
-# generated catalogue (default) or on real Amazon files.
+# The main job: build recsys and its plugins, then run the demo web app at http://127.0.0.1:8080
+# with zero external services: a generated catalogue (default) or real Amazon files, the EDA
+# report, an ensemble tuned on held-out data, live recommendations streamed to the page.
 #
-#   scripts/demo.sh                              generated catalogue (20k users, 4k items, 400k reviews)
-#   scripts/demo.sh --data reviews.json.gz [--data meta.json.gz ...]   real Amazon files
+#   scripts/demo.sh                                            generated catalogue
+#   scripts/demo.sh --data reviews.json.gz --data meta.json.gz real Amazon files
 #
-# Extra arguments are passed to `recsys evaluate` (e.g. --plugins cf,mf --k 20 --json out.json).
+# Extra arguments go to `recsys demo` (e.g. --bind 0.0.0.0:8080, --ensemble ensemble.json).
+# With RECSYS__MONGODB__URI and RECSYS__KAFKA__BROKERS set, MongoDB and Kafka are used instead of
+# the embedded store and the in-process bus. To compare the plugins on the command line instead:
+#   target/release/recsys evaluate --ensemble --data reviews.json.gz --data meta.json.gz
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/dev-setup.sh
+scripts/dev-setup.sh demo
 cargo build --release
 bin=target/release/recsys
 
 "$bin" plugins
-if [[ " $* " != *" --data "* ]]; then
-  out=target/demo-catalogue
-  if [ ! -f "$out/reviews.json.gz" ]; then
-    "$bin" synth --users 20000 --items 4000 --interactions 400000 --seed 42 --gz --out "$out"
-  fi
-  set -- --data "$out/reviews.json.gz" --data "$out/meta.json.gz" "$@"
-fi
-exec "$bin" evaluate "$@"
+exec "$bin" demo --state-dir target/demo "$@"

@@ -20,16 +20,30 @@ cargo clippy -p recsys --no-default-features -- -D warnings
 step "build every plugin library (the plugin tests load them through dlopen)"
 cargo build --workspace
 
-step "test services (scripts/test-services.sh: MongoDB protocol on 127.0.0.1)"
+step "examples/embed: the engine in a program of its own, the bundled plugins linked statically"
+# Its own workspace (the plugins without their entry symbols) and its own target/embed (see
+# examples/embed/.cargo/config.toml); its test loads the plugin libraries built just above.
+cargo fmt --manifest-path examples/embed/Cargo.toml -- --check
+cargo clippy --manifest-path examples/embed/Cargo.toml --target-dir target/embed --all-targets -- -D warnings
+cargo run --manifest-path examples/embed/Cargo.toml --target-dir target/embed
+cargo test --manifest-path examples/embed/Cargo.toml --target-dir target/embed
+
+step "cargo test for embedders (recsys without default features: no server, Kafka, MongoDB)"
+cargo test -p recsys --no-default-features
+
+step "test services (scripts/test-services.sh: MongoDB protocol and Kafka on 127.0.0.1)"
 # A server given in RECSYS_TEST_MONGODB_URI is used as it is; otherwise the emulator is started
 # on port 27117 and stopped on exit, whether the tests pass or not.
-if [ -z "${RECSYS_TEST_MONGODB_URI:-}" ]; then
+# Likewise Kafka: RECSYS_TEST_KAFKA_BROKERS, or Tansu on port 19092.
+if [ -z "${RECSYS_TEST_MONGODB_URI:-}" ] || [ -z "${RECSYS_TEST_KAFKA_BROKERS:-}" ]; then
   trap 'scripts/test-services.sh down' EXIT
   services="$(scripts/test-services.sh up)" # fails the script if a service cannot start
   eval "$services"
 fi
 export RECSYS_TEST_MONGODB_URI
 echo "RECSYS_TEST_MONGODB_URI=$RECSYS_TEST_MONGODB_URI"
+export RECSYS_TEST_KAFKA_BROKERS
+echo "RECSYS_TEST_KAFKA_BROKERS=$RECSYS_TEST_KAFKA_BROKERS"
 # The Python that runs the Spark job in server/tests/spark (installed by scripts/dev-setup.sh).
 export RECSYS_SPARK_PYTHON="${RECSYS_SPARK_PYTHON:-${RECSYS_SERVICES_HOME:-$HOME/.cache/recsys-services}/spark-venv/bin/python}"
 

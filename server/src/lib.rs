@@ -14,7 +14,10 @@
 //! * [`synth`]: Amazon-format datasets of any size with learnable structure;
 //! * `store`, `ingest` and `prepare` (cargo feature `mongodb`, on by default): MongoDB as the
 //!   system of record, `recsys ingest` loading the Amazon files into it with nothing lost, and
-//!   `recsys prepare` turning it into a training set and a versioned snapshot.
+//!   `recsys prepare` turning it into a training set and a versioned snapshot;
+//! * `live`, `web` and `serve` (cargo feature `server`, on by default; Kafka with feature
+//!   `kafka`): the preference store and event bus with their embedded and production backends,
+//!   the worker, the REST API and web pages, and `recsys serve` / `demo` / `worker`.
 #![warn(missing_docs)]
 
 pub mod config;
@@ -25,11 +28,17 @@ mod error;
 pub mod eval;
 #[cfg(feature = "mongodb")]
 pub mod ingest;
+#[cfg(feature = "server")]
+pub mod live;
 pub mod plugins;
 #[cfg(feature = "mongodb")]
 pub mod prepare;
+#[cfg(feature = "server")]
+pub mod serve;
 #[cfg(feature = "mongodb")]
 pub mod store;
 pub mod synth;
+#[cfg(feature = "server")]
+pub mod web;
 
 pub use error::{Error, Result};

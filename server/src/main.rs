@@ -46,6 +46,19 @@ enum Command {
     /// Explore a dataset: write DIR/index.html (charts, each with a finding) and DIR/stats.json
     /// (every number shown), in one streaming pass.
     Eda(EdaArgs),
+    /// Serve the REST API and the web app: train (or load) the ensemble, store preferences,
+    /// stream fresh recommendations to open pages. MongoDB and Kafka when configured
+    /// (mongodb.uri, kafka.brokers), the embedded store and in-process bus otherwise.
+    #[cfg(feature = "server")]
+    Serve(ServeArgs),
+    /// The zero-setup demo: generate a catalogue (or take --data files), write the EDA report,
+    /// tune and train the ensemble, and serve the web app at http://127.0.0.1:8080.
+    #[cfg(feature = "server")]
+    Demo(ServeArgs),
+    /// Run only the worker (consume preference events, store and produce recommendations),
+    /// for scaling out beside `recsys serve` processes; needs mongodb.uri and kafka.brokers.
+    #[cfg(feature = "server")]
+    Worker(ServeArgs),
     /// Plugin author tools.
     Plugin {
         #[command(subcommand)]
@@ -72,6 +85,91 @@ enum Command {
         #[arg(long)]
         gz: bool,
     },
+}
+
+#[cfg(feature = "server")]
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Listen address (overrides server.bind).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// Train on these Amazon files (reviews / ratings + metadata) instead of a generated
+    /// catalogue (overrides server.data); repeat for several.
+    #[arg(long, value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// The ensemble file written by `recsys evaluate --ensemble` (overrides server.ensemble).
+    #[arg(long, value_name = "FILE")]
+    ensemble: Option<PathBuf>,
+    /// Plugin directory (overrides plugins.dir).
+    #[arg(long, value_name = "DIR")]
+    plugin_dir: Option<PathBuf>,
+    /// Where the embedded store and generated files live (overrides server.state_dir).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Serve the EDA report in DIR/index.html (written by `recsys eda`) at /eda.
+    #[arg(long, value_name = "DIR")]
+    eda: Option<PathBuf>,
+}
+
+#[cfg(feature = "server")]
+fn run_serve(
+    mut settings: Settings,
+    args: ServeArgs,
+    role: recsys::serve::Role,
+    demo: bool,
+) -> anyhow::Result<()> {
+    if let Some(bind) = args.bind {
+        settings.server.bind = bind;
+    }
+    if !args.data.is_empty() {
+        settings.server.data = args.data;
+    }
+    if let Some(e) = args.ensemble {
+        settings.server.ensemble = e.display().to_string();
+    }
+    if let Some(d) = args.plugin_dir {
+        settings.plugins.dir = d.display().to_string();
+    }
+    if let Some(d) = args.state_dir {
+        settings.server.state_dir = d.display().to_string();
+    }
+    let mut extras = recsys::serve::Extras::default();
+    let eda_dir = match args.eda {
+        Some(dir) => Some(dir),
+        None if demo => Some(write_demo_eda(&settings)?),
+        None => None,
+    };
+    if let Some(dir) = eda_dir {
+        let page = dir.join("index.html");
+        extras.eda_html = Some(
+            std::fs::read_to_string(&page)
+                .with_context(|| format!("cannot read the EDA report {}", page.display()))?,
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(recsys::serve::run(settings, role, extras))?;
+    Ok(())
+}
+
+/// `recsys demo`: the EDA report of the demo data, written once into the state directory.
+#[cfg(feature = "server")]
+fn write_demo_eda(settings: &Settings) -> anyhow::Result<PathBuf> {
+    use recsys::eda::{analyze_files, write_report, EdaOptions};
+    let files = if settings.server.data.is_empty() {
+        recsys::serve::generated_catalogue(settings, true)?
+    } else {
+        settings.server.data.clone()
+    };
+    let dir = settings.server.state_dir().join("eda");
+    if !dir.join("index.html").is_file() || !settings.server.data.is_empty() {
+        eprintln!("writing the EDA report to {}", dir.display());
+        let report = analyze_files(&files, &EdaOptions::default())?;
+        write_report(&report, &dir)?;
+    }
+    Ok(dir)
 }
 
 #[derive(Debug, Subcommand)]
@@ -545,6 +643,12 @@ fn run() -> anyhow::Result<()> {
         #[cfg(feature = "mongodb")]
         Command::Prepare(args) => run_prepare(args),
         Command::Eda(args) => run_eda(args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => run_serve(settings, args, recsys::serve::Role::All, false),
+        #[cfg(feature = "server")]
+        Command::Demo(args) => run_serve(settings, args, recsys::serve::Role::All, true),
+        #[cfg(feature = "server")]
+        Command::Worker(args) => run_serve(settings, args, recsys::serve::Role::Worker, false),
         Command::Synth {
             users,
             items,

@@ -10,8 +10,8 @@ use recsys_plugin_api::{Capability, Params};
 use super::{Catalogue, Engine, Member};
 use crate::dataset::Dataset;
 use crate::eval::{
-    evaluate, EnsembleMember, EnsembleOptions, EnsembleSpec, EvalOptions, EvalReport, Protocol, Split,
-    TrainSet,
+    evaluate, EnsembleMember, EnsembleOptions, EnsembleSpec, EvalOptions, EvalReport, Protocol,
+    Split, TrainSet,
 };
 use crate::plugins::{LoadedPlugin, PluginRegistry, TrainedModel};
 use crate::{Error, Result};
@@ -194,7 +194,9 @@ impl EngineBuilder {
             });
         }
         if members.is_empty() {
-            return Err(Error::Usage("the ensemble has no member with a weight above 0".into()));
+            return Err(Error::Usage(
+                "the ensemble has no member with a weight above 0".into(),
+            ));
         }
         members.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         let searcher = if self.search

@@ -147,7 +147,12 @@ impl Catalogue {
 
     /// Items, most popular first, optionally only those in `category`: one page of
     /// `per_page` (pages count from 1) and the total number of matches.
-    pub fn browse(&self, category: Option<&str>, page: usize, per_page: usize) -> (Vec<u32>, usize) {
+    pub fn browse(
+        &self,
+        category: Option<&str>,
+        page: usize,
+        per_page: usize,
+    ) -> (Vec<u32>, usize) {
         let matches: Vec<u32> = match category {
             None => self.by_popularity.clone(),
             Some(c) => self

@@ -110,6 +110,9 @@ pub struct ScoredItem {
     pub score: f32,
 }
 
+/// How one member ranked an item: (member index, 1-based rank, its part of the fused score).
+type Vote = (usize, usize, f64);
+
 /// A trained member of the ensemble.
 #[derive(Debug)]
 struct Member {
@@ -169,9 +172,10 @@ impl Engine {
         let mut weights = Vec::new();
         let mut exclude = Vec::new();
         for interest in history {
-            let item = self.catalogue.index(&interest.asin).ok_or_else(|| {
-                Error::NotFound(format!("unknown product `{}`", interest.asin))
-            })?;
+            let item = self
+                .catalogue
+                .index(&interest.asin)
+                .ok_or_else(|| Error::NotFound(format!("unknown product `{}`", interest.asin)))?;
             exclude.push(item);
             if interest.weight > 0.0 && interest.weight.is_finite() {
                 items.push(item);
@@ -206,11 +210,12 @@ impl Engine {
             }
         }
         if lists.is_empty() {
-            return Err(last_error
-                .unwrap_or_else(|| Error::Usage("the ensemble has no members".into())));
+            return Err(
+                last_error.unwrap_or_else(|| Error::Usage("the ensemble has no members".into()))
+            );
         }
         let c = self.spec.rank_constant;
-        let mut scores: BTreeMap<u32, (f64, Vec<(usize, usize, f64)>)> = BTreeMap::new();
+        let mut scores: BTreeMap<u32, (f64, Vec<Vote>)> = BTreeMap::new();
         for (member, list) in &lists {
             let w = self.members[*member].weight;
             for (rank, &item) in list.iter().enumerate() {
@@ -220,8 +225,10 @@ impl Engine {
                 entry.1.push((*member, rank + 1, s));
             }
         }
-        let mut fused: Vec<(u32, f64, Vec<(usize, usize, f64)>)> =
-            scores.into_iter().map(|(i, (s, src))| (i, s, src)).collect();
+        let mut fused: Vec<(u32, f64, Vec<Vote>)> = scores
+            .into_iter()
+            .map(|(i, (s, src))| (i, s, src))
+            .collect();
         // Highest score first; ties to the lower item index, as the evaluation's fusion does.
         fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         fused.truncate(k);
@@ -240,7 +247,7 @@ impl Engine {
         query: &Query<'_>,
         item: u32,
         score: f64,
-        sources: &[(usize, usize, f64)],
+        sources: &[Vote],
     ) -> Recommendation {
         let mut rec = Recommendation {
             asin: self.catalogue.asin(item).to_string(),
@@ -292,7 +299,10 @@ impl Engine {
                 rec.because = if query.history.is_empty() {
                     "popular with other shoppers".into()
                 } else {
-                    format!("ranked #{} by {}", rec.sources[0].rank, rec.sources[0].plugin)
+                    format!(
+                        "ranked #{} by {}",
+                        rec.sources[0].rank, rec.sources[0].plugin
+                    )
                 }
             }
         }

@@ -1,0 +1,231 @@
+//! A dependency that goes away while `recsys serve` runs, and comes back: requests that need
+//! it get 503 with a message, the rest keep working, and the server recovers by itself.
+//! Each test starts its own MongoDB-protocol emulator or Kafka-protocol broker (Tansu) on a
+//! free port, so stopping it disturbs no other test.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{free_port, http, repo_root, required_env, wait_for, ServerProcess};
+
+const KEY: &str = "outage-key";
+
+fn emulator(action: &str, port: u16) {
+    let script = repo_root().join("../shared/services/mongo-emulator/run.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(action)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .status()
+        .expect("the emulator script runs");
+    assert!(
+        status.success(),
+        "{} {action} {port} failed",
+        script.display()
+    );
+}
+
+/// The first product of the catalogue page `page`.
+fn product(port: u16, page: usize, i: usize) -> String {
+    let (status, body) = http(
+        port,
+        "GET",
+        &format!("/api/products?page={page}"),
+        KEY,
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["items"][i]["asin"].as_str().unwrap().to_string()
+}
+
+fn like(port: u16, user: &str, asin: &str) -> (u16, String) {
+    http(
+        port,
+        "POST",
+        &format!("/api/users/{user}/preferences"),
+        KEY,
+        Some(&format!(r#"{{"asin":"{asin}","kind":"like"}}"#)),
+    )
+    .unwrap()
+}
+
+#[test]
+fn mongodb_going_away_gives_503_where_needed_and_recovers() {
+    // Only where the test services are run (the emulator's Python environment exists then).
+    if required_env("RECSYS_TEST_MONGODB_URI").is_none() {
+        return;
+    }
+    let mongo_port = free_port();
+    emulator("start", mongo_port);
+    let uri = format!(
+        "mongodb://127.0.0.1:{mongo_port}/?directConnection=true&serverSelectionTimeoutMS=1000"
+    );
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = ServerProcess::start(
+        &[
+            ("RECSYS__MONGODB__URI", uri.as_str()),
+            ("RECSYS__SERVER__API_KEY", KEY),
+        ],
+        port,
+        state.path(),
+    );
+    let (status, body) = http(
+        port,
+        "PUT",
+        "/api/users/ann",
+        KEY,
+        Some(r#"{"name":"Ann"}"#),
+    )
+    .unwrap();
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let (status, body) = like(port, "ann", &product(port, 1, 0));
+    assert_eq!(status, 202, "{body}");
+
+    emulator("stop", mongo_port);
+    // What needs the database: 503 with a message, quickly.
+    let (status, body) = like(port, "ann", &product(port, 1, 1));
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("unavailable"), "{body}");
+    let (status, _) = http(port, "GET", "/api/users/ann/recommendations", KEY, None).unwrap();
+    assert_eq!(status, 503);
+    let (status, body) = http(port, "GET", "/healthz", KEY, None).unwrap();
+    assert_eq!(status, 503, "{body}");
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["store"]["ok"], false, "{health}");
+    assert_eq!(health["bus"]["ok"], true, "{health}");
+    // What does not: the catalogue, search, similar items, the pages.
+    for path in [
+        "/api/products?page=1",
+        "/api/products?q=guitar",
+        "/",
+        "/api/plugins",
+    ] {
+        let (status, body) = http(port, "GET", path, KEY, None).unwrap();
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+
+    // Back (the emulator keeps nothing in memory across restarts): the same process serves
+    // again without a restart.
+    emulator("start", mongo_port);
+    let ok = wait_for(Duration::from_secs(30), || {
+        let (status, _) = http(
+            port,
+            "PUT",
+            "/api/users/ann",
+            KEY,
+            Some(r#"{"name":"Ann"}"#),
+        )
+        .ok()?;
+        (status == 200 || status == 201).then_some(())
+    });
+    let log = if ok.is_none() {
+        server.stop()
+    } else {
+        String::new()
+    };
+    assert!(ok.is_some(), "the store did not come back:\n{log}");
+    let (status, body) = like(port, "ann", &product(port, 1, 2));
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = http(port, "GET", "/api/users/ann/recommendations", KEY, None).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = http(port, "GET", "/healthz", KEY, None).unwrap();
+    assert_eq!(status, 200);
+    emulator("stop", mongo_port);
+}
+
+fn tansu(port: u16) -> Child {
+    let tansu = std::env::var("TANSU").unwrap_or_else(|_| "tansu".into());
+    let url = format!("tcp://127.0.0.1:{port}");
+    Command::new(tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ])
+        .args(["--storage-engine", "memory://tansu/"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tansu starts (scripts/dev-setup.sh installs it)")
+}
+
+#[test]
+fn kafka_going_away_loses_no_event() {
+    // Only where the test services are run (Tansu is installed then).
+    if required_env("RECSYS_TEST_KAFKA_BROKERS").is_none() {
+        return;
+    }
+    let kafka_port = free_port();
+    let mut broker = tansu(kafka_port);
+    std::thread::sleep(Duration::from_millis(500));
+    let brokers = format!("127.0.0.1:{kafka_port}");
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = ServerProcess::start(
+        &[
+            ("RECSYS__KAFKA__BROKERS", brokers.as_str()),
+            ("RECSYS__SERVER__API_KEY", KEY),
+        ],
+        port,
+        state.path(),
+    );
+    let (status, _) = http(
+        port,
+        "PUT",
+        "/api/users/bob",
+        KEY,
+        Some(r#"{"name":"Bob"}"#),
+    )
+    .unwrap();
+    assert!(status == 200 || status == 201);
+    let latest_event = |port: u16| -> Option<String> {
+        let (_, body) = http(port, "GET", "/api/users/bob", KEY, None).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        v["recommendations"]["event_id"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let (status, body) = like(port, "bob", &product(port, 1, 0));
+    assert_eq!(status, 202, "{body}");
+    let first: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let first = first["event_id"].as_str().unwrap().to_string();
+    let seen = wait_for(Duration::from_secs(20), || {
+        (latest_event(port).as_deref() == Some(first.as_str())).then_some(())
+    });
+    assert!(seen.is_some(), "the first event was not handled");
+
+    broker.kill().unwrap();
+    broker.wait().unwrap();
+    // The preference is stored and its event queued in the producer: accepted.
+    let (status, body) = like(port, "bob", &product(port, 1, 1));
+    assert_eq!(status, 202, "{body}");
+    let during: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let during = during["event_id"].as_str().unwrap().to_string();
+    // Health says so; fold-in recommendations need no broker.
+    let down = wait_for(Duration::from_secs(10), || {
+        let (status, body) = http(port, "GET", "/healthz", KEY, None).ok()?;
+        (status == 503 && body.contains("\"bus\"")).then_some(())
+    });
+    assert!(down.is_some(), "healthz did not report the broker down");
+    let (status, _) = http(port, "GET", "/api/users/bob/recommendations", KEY, None).unwrap();
+    assert_eq!(status, 200);
+
+    // Back on the same port: the event produced meanwhile is handled.
+    let mut broker = tansu(kafka_port);
+    let handled = wait_for(Duration::from_secs(60), || {
+        (latest_event(port).as_deref() == Some(during.as_str())).then_some(())
+    });
+    let log = server.stop();
+    broker.kill().ok();
+    broker.wait().ok();
+    assert!(
+        handled.is_some(),
+        "the event produced while the broker was away was not handled:\n{log}"
+    );
+}

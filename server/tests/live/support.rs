@@ -1,0 +1,189 @@
+//! Shared helpers: the repository root, free ports, required services, and the `recsys`
+//! binary run as a server.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The directory the workspace builds the plugin libraries into (next to the test binary's
+/// `deps/`).
+pub fn artifact_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The value of `name`. Unset: under CI (`CI` set) the test fails, saying how to start the
+/// service; elsewhere it is skipped with a notice on stderr (returns `None`).
+pub fn required_env(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "{name} is not set: run the tests through scripts/test.sh, which starts the test \
+             services (scripts/test-services.sh up); tests that need them are never skipped in CI"
+        ),
+        _ => {
+            eprintln!("skipped: {name} is not set; run `eval \"$(scripts/test-services.sh up)\"`");
+            None
+        }
+    }
+}
+
+/// A plain HTTP/1.1 GET on 127.0.0.1:`port`: (status, body).
+pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// `recsys serve` running as a child process on a small generated catalogue.
+pub struct ServerProcess {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts `recsys serve` on 127.0.0.1:`port` with its state in `state` and the extra
+    /// environment `env`, and waits (up to 5 minutes: it generates, tunes and trains) until
+    /// `/healthz` answers.
+    pub fn start(env: &[(&str, &str)], port: u16, state: &Path) -> ServerProcess {
+        let log = state.join("server.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_recsys"));
+        command
+            .args(["serve", "--state-dir"])
+            .arg(state)
+            .env("RECSYS__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("RECSYS__PLUGINS__DIR", artifact_dir())
+            .env("RECSYS__DEMO__USERS", "1500")
+            .env("RECSYS__DEMO__ITEMS", "400")
+            .env("RECSYS__DEMO__INTERACTIONS", "30000")
+            .stdout(Stdio::null())
+            .stderr(file);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("recsys starts");
+        let mut server = ServerProcess { child, port, log };
+        let start = Instant::now();
+        loop {
+            if let Ok((status, _)) = http_get(port, "/healthz") {
+                if status == 200 {
+                    return server;
+                }
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("recsys serve exited with {status}:\n{}", server.log_text());
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(300),
+                "recsys serve did not answer /healthz in 5 minutes:\n{}",
+                server.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops it and returns its log.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log_text()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 request on 127.0.0.1:`port` with a bearer key and an optional JSON body:
+/// (status, body).
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, for at most `limit`.
+pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if start.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
