@@ -232,15 +232,24 @@ mod tests {
             Settings::load_with_env(Some(&file), env(&[("RECSYS__EVALUATE__K", "20")])).unwrap();
         assert_eq!(s.plugin_dir(), PathBuf::from("/opt/p"));
         assert_eq!(s.evaluate.k, 20);
-        let s = Settings::load_with_env(
+        let server = Settings::load_with_env(
             None,
             env(&[
                 ("RECSYS__SERVER__BIND", "0.0.0.0:9000"),
                 ("RECSYS__SERVER__API_KEY", "k3y"),
+                ("RECSYS__SERVER__DATA", "a.json.gz,b.json.gz"),
             ]),
         )
-        .unwrap();
-        assert_eq!((s.server.bind.as_str(), s.server.api_key.as_str()), ("0.0.0.0:9000", "k3y"));
+        .unwrap()
+        .server;
+        assert_eq!(
+            (server.bind.as_str(), server.api_key.as_str()),
+            ("0.0.0.0:9000", "k3y")
+        );
+        assert_eq!(
+            server.data,
+            vec![PathBuf::from("a.json.gz"), PathBuf::from("b.json.gz")]
+        );
         assert_eq!(
             s.plugins.params["cf"].usize_or("neighbours", 0).unwrap(),
             50
