@@ -359,6 +359,28 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
                 }),
         );
     }
+    if info.has(Capability::ScoreItems) {
+        let candidates = [1u32, 2, 4, 5];
+        c.check(
+            "score_items",
+            model
+                .score_items(&Query::new(&new_user, k), &candidates)
+                .map_err(|e| e.to_string())
+                .and_then(|scores| {
+                    if scores.len() != candidates.len() {
+                        Err(format!(
+                            "{} scores for {} items",
+                            scores.len(),
+                            candidates.len()
+                        ))
+                    } else if scores.iter().any(|s| !s.is_finite()) {
+                        Err(format!("non-finite scores {scores:?}"))
+                    } else {
+                        Ok(format!("items {candidates:?}: {scores:?}"))
+                    }
+                }),
+        );
+    }
     if info.has(Capability::Explain) {
         let outcome = model
             .recommend(&Query {

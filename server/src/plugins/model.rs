@@ -88,6 +88,11 @@ impl TrainedModel {
         self.call(|m| m.explain(query, item))
     }
 
+    /// Scores of `items` for `query`, in the order given (API 1.1 capability).
+    pub fn score_items(&self, query: &Query<'_>, items: &[u32]) -> Result<Vec<f32>> {
+        self.call(|m| m.score_items(query, items))
+    }
+
     /// Full-text search.
     pub fn search(&self, text: &str, k: usize) -> Result<Vec<Scored>> {
         self.call(|m| m.search(text, k))
