@@ -272,8 +272,6 @@ async fn memory_bus_subscribe_waits_without_a_broker() {
 
 #[cfg(feature = "kafka")]
 mod kafka {
-    use std::net::TcpStream;
-    use std::process::{Child, Command, Stdio};
     use std::time::{Duration, Instant};
 
     use recsys::live::{EventBus, KafkaBus, KafkaConfig, StartAt};
@@ -316,80 +314,6 @@ mod kafka {
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
-    /// A Tansu broker of this test's own, killed on drop.
-    struct Tansu {
-        port: u16,
-        child: Option<Child>,
-        log: std::path::PathBuf,
-    }
-
-    impl Tansu {
-        fn start(port: u16, log: std::path::PathBuf) -> Tansu {
-            let mut tansu = Tansu {
-                port,
-                child: None,
-                log,
-            };
-            tansu.restart();
-            tansu
-        }
-
-        fn restart(&mut self) {
-            let binary = std::env::var("RECSYS_TANSU").unwrap_or_else(|_| {
-                let home = std::env::var("HOME").unwrap_or_default();
-                let installed = format!("{home}/.cargo/bin/tansu");
-                if std::path::Path::new(&installed).exists() {
-                    installed
-                } else {
-                    "tansu".into()
-                }
-            });
-            let url = format!("tcp://127.0.0.1:{}", self.port);
-            let log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.log)
-                .unwrap();
-            let child = Command::new(binary)
-                .args([
-                    "broker",
-                    "--listener-url",
-                    &url,
-                    "--advertised-listener-url",
-                    &url,
-                ])
-                .args(["--storage-engine", "memory://tansu/"])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("start tansu (RECSYS_TANSU, ~/.cargo/bin/tansu or on PATH)");
-            self.child = Some(child);
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "tansu did not listen on {}",
-                    self.port
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        fn kill(&mut self) {
-            if let Some(mut child) = self.child.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-
-    impl Drop for Tansu {
-        fn drop(&mut self) {
-            self.kill();
-        }
-    }
-
     /// Messages published while the broker is away are queued and delivered when it returns.
     /// Tansu's `memory://` storage starts empty after a restart (topics, messages and offsets
     /// are gone), so only the messages queued during the outage are checked for delivery; the
@@ -407,7 +331,7 @@ mod kafka {
             .and_then(|p| p.parse().ok())
             .unwrap_or(19192);
         let log = std::env::temp_dir().join(format!("recsys-tansu-outage-{port}.log"));
-        let mut tansu = Tansu::start(port, log.clone());
+        let mut tansu = crate::support::Tansu::start(port, log.clone());
         let bus = KafkaBus::connect(&KafkaConfig::new(format!("127.0.0.1:{port}")))
             .await
             .unwrap();

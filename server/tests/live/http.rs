@@ -6,7 +6,6 @@
 //! The engine (cf + mf, content for search) is trained once per test binary on a generated
 //! catalogue in which the most popular product is titled `<script>alert(1)</script> ...`.
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -14,6 +13,8 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use recsys::dataset::{Dataset, ItemMeta};
+
+use crate::support::artifact_dir;
 use recsys::engine::Engine;
 use recsys::eval::EvalReport;
 use recsys::live::{
@@ -31,15 +32,6 @@ use tower::ServiceExt;
 const API_KEY: &str = "test-api-key";
 const EVIL_TITLE: &str = "<script>alert(1)</script> Evil Widget";
 const BODY_LIMIT: usize = 4096;
-
-/// target/<profile>, where the workspace builds the plugin libraries.
-fn artifact_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>")
-        .to_path_buf()
-}
 
 struct Fixture {
     engine: Arc<Engine>,

@@ -3,10 +3,10 @@
 //! Each test starts its own MongoDB-protocol emulator or Kafka-protocol broker (Tansu) on a
 //! free port, so stopping it disturbs no other test.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{free_port, http, repo_root, required_env, wait_for, ServerProcess};
+use crate::support::{free_port, http, repo_root, required_env, wait_for, ServerProcess, Tansu};
 
 const KEY: &str = "outage-key";
 
@@ -137,24 +137,6 @@ fn mongodb_going_away_gives_503_where_needed_and_recovers() {
     emulator("stop", mongo_port);
 }
 
-fn tansu(port: u16) -> Child {
-    let tansu = std::env::var("TANSU").unwrap_or_else(|_| "tansu".into());
-    let url = format!("tcp://127.0.0.1:{port}");
-    Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .args(["--storage-engine", "memory://tansu/"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tansu starts (scripts/dev-setup.sh installs it)")
-}
-
 #[test]
 fn kafka_going_away_loses_no_event() {
     // Only where the test services are run (Tansu is installed then).
@@ -162,8 +144,8 @@ fn kafka_going_away_loses_no_event() {
         return;
     }
     let kafka_port = free_port();
-    let mut broker = tansu(kafka_port);
-    std::thread::sleep(Duration::from_millis(500));
+    let state = tempfile::tempdir().unwrap();
+    let mut broker = Tansu::start(kafka_port, state.path().join("tansu.log"));
     let brokers = format!("127.0.0.1:{kafka_port}");
     let state = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -200,8 +182,7 @@ fn kafka_going_away_loses_no_event() {
     });
     assert!(seen.is_some(), "the first event was not handled");
 
-    broker.kill().unwrap();
-    broker.wait().unwrap();
+    broker.kill();
     // The preference is stored and its event queued in the producer: accepted.
     let (status, body) = like(port, "bob", &product(port, 1, 1));
     assert_eq!(status, 202, "{body}");
@@ -217,13 +198,12 @@ fn kafka_going_away_loses_no_event() {
     assert_eq!(status, 200);
 
     // Back on the same port: the event produced meanwhile is handled.
-    let mut broker = tansu(kafka_port);
+    broker.restart();
     let handled = wait_for(Duration::from_secs(60), || {
         (latest_event(port).as_deref() == Some(during.as_str())).then_some(())
     });
     let log = server.stop();
-    broker.kill().ok();
-    broker.wait().ok();
+    broker.kill();
     assert!(
         handled.is_some(),
         "the event produced while the broker was away was not handled:\n{log}"

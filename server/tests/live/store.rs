@@ -24,27 +24,10 @@ mod mongo_support {
 
     use recsys::live::MongoPreferenceStore;
 
-    /// The URI of the MongoDB server under test, from `RECSYS_TEST_MONGODB_URI` (the convention of
-    /// `tests/mongo/support.rs`).
-    ///
-    /// Unset: under CI (`CI` set) the test fails, saying how to start a server; elsewhere it is
-    /// skipped with a notice on stderr (returns `None`).
+    /// The URI of the MongoDB server under test, from `RECSYS_TEST_MONGODB_URI`; skipped
+    /// (or, under CI, failed) when unset.
     pub fn mongodb_uri() -> Option<String> {
-        match std::env::var("RECSYS_TEST_MONGODB_URI") {
-            Ok(uri) if !uri.trim().is_empty() => Some(uri),
-            _ if std::env::var_os("CI").is_some() => panic!(
-                "RECSYS_TEST_MONGODB_URI is not set: start a server with \
-                 `eval \"$(scripts/test-services.sh up)\"` (scripts/test.sh does); \
-                 tests that need MongoDB are never skipped in CI"
-            ),
-            _ => {
-                eprintln!(
-                    "skipped: RECSYS_TEST_MONGODB_URI is not set; run \
-                     `eval \"$(scripts/test-services.sh up)\"` to run the MongoDB tests"
-                );
-                None
-            }
-        }
+        crate::support::required_env("RECSYS_TEST_MONGODB_URI")
     }
 
     /// A MongoDB store on a database of the test's own, empty; dropped by [`TestDb::drop_now`].

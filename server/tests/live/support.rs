@@ -49,24 +49,7 @@ pub fn required_env(name: &str) -> Option<String> {
 
 /// A plain HTTP/1.1 GET on 127.0.0.1:`port`: (status, body).
 pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
+    http(port, "GET", path, "", None)
 }
 
 /// `recsys serve` running as a child process on a small generated catalogue.
@@ -142,8 +125,8 @@ impl Drop for ServerProcess {
     }
 }
 
-/// A plain HTTP/1.1 request on 127.0.0.1:`port` with a bearer key and an optional JSON body:
-/// (status, body).
+/// A plain HTTP/1.1 request on 127.0.0.1:`port` with a bearer key (none when empty) and an
+/// optional JSON body: (status, body).
 pub fn http(
     port: u16,
     method: &str,
@@ -154,9 +137,14 @@ pub fn http(
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let body = body.unwrap_or("");
+    let auth = if key.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: Bearer {key}\r\n")
+    };
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
@@ -185,5 +173,79 @@ pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<
             return None;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A Tansu broker of a test's own on 127.0.0.1:`port`, killed on drop.
+pub struct Tansu {
+    port: u16,
+    child: Option<Child>,
+    log: std::path::PathBuf,
+}
+
+impl Tansu {
+    pub fn start(port: u16, log: std::path::PathBuf) -> Tansu {
+        let mut tansu = Tansu {
+            port,
+            child: None,
+            log,
+        };
+        tansu.restart();
+        tansu
+    }
+
+    pub fn restart(&mut self) {
+        let binary = std::env::var("RECSYS_TANSU").unwrap_or_else(|_| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            let installed = format!("{home}/.cargo/bin/tansu");
+            if std::path::Path::new(&installed).exists() {
+                installed
+            } else {
+                "tansu".into()
+            }
+        });
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(binary)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start tansu (RECSYS_TANSU, ~/.cargo/bin/tansu or on PATH)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
