@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use crate::confidence::Confidence;
-use crate::linalg::{axpy, dot, gram, sym_matvec};
+use crate::linalg::{axpy, dot, gram, sparse_gemv, sym_matmul};
 use crate::matrix::{row, ConfidenceMatrix, Csr};
 use crate::rng::Rng;
 
@@ -101,11 +101,30 @@ impl<'a> Als<'a> {
     }
 }
 
-/// Work vectors of one CG solve, reused across the users a rayon task handles.
+/// Rows solved together: their `YᵀY` products form one matrix product. A constant, so that the
+/// result does not depend on the number of threads.
+const BLOCK: usize = 64;
+
+/// Work space of one block of CG solves (`BLOCK` vectors each), reused across the blocks a
+/// rayon task handles.
 struct Scratch {
     r: Vec<f32>,
     p: Vec<f32>,
     ap: Vec<f32>,
+    rs: Vec<f32>,
+    active: Vec<bool>,
+}
+
+impl Scratch {
+    fn new(k: usize) -> Self {
+        Scratch {
+            r: vec![0.0; BLOCK * k],
+            p: vec![0.0; BLOCK * k],
+            ap: vec![0.0; BLOCK * k],
+            rs: vec![0.0; BLOCK],
+            active: vec![false; BLOCK],
+        }
+    }
 }
 
 /// Updates every row of `target` against the fixed factors, `rows` giving each target row's
@@ -116,75 +135,98 @@ fn solve_side(target: &mut [f32], fixed: &[f32], rows: &Csr, config: AlsConfig) 
     for d in 0..k {
         yty[d * k + d] += config.regularization;
     }
-    target.par_chunks_mut(k).enumerate().for_each_init(
-        || Scratch {
-            r: vec![0.0; k],
-            p: vec![0.0; k],
-            ap: vec![0.0; k],
-        },
-        |s, (u, x)| {
-            let (idx, conf) = row(rows, u);
-            cg_update(x, &yty, fixed, idx, conf, config.cg_steps, s);
+    target.par_chunks_mut(BLOCK * k).enumerate().for_each_init(
+        || Scratch::new(k),
+        |s, (b, xs)| {
+            let first = b * BLOCK;
+            cg_block(
+                xs,
+                k,
+                &yty,
+                fixed,
+                |n| row(rows, first + n),
+                config.cg_steps,
+                s,
+            );
         },
     );
 }
 
-/// `cg_steps` conjugate-gradient steps on one user's (or item's) system, from the current `x`.
-/// `yty` already includes `λI`.
-fn cg_update(
-    x: &mut [f32],
+/// `cg_steps` conjugate-gradient steps on the systems of a block of at most [`BLOCK`] users (or
+/// items), from their current vectors `xs` (row-major, `k` per row); `row(n)` gives the
+/// signed confidences of the block's `n`-th row. `yty` already includes `λI`.
+///
+/// Each vector follows its own CG recurrence (and stops on its own); only the dense
+/// `YᵀY p` products of the block's vectors are computed together, as one matrix product.
+fn cg_block<'r>(
+    xs: &mut [f32],
+    k: usize,
     yty: &[f32],
     y: &[f32],
-    idx: &[u32],
-    conf: &[f32],
+    row: impl Fn(usize) -> (&'r [u32], &'r [f32]),
     steps: usize,
     s: &mut Scratch,
 ) {
-    let k = x.len();
-    let row_of = |i: u32| &y[i as usize * k..(i as usize + 1) * k];
+    let m = xs.len() / k;
+    let (r, p, ap) = (&mut s.r[..m * k], &mut s.p[..m * k], &mut s.ap[..m * k]);
+    let (rs, active) = (&mut s.rs[..m], &mut s.active[..m]);
     // r = b − A x
-    sym_matvec(yty, x, &mut s.r);
-    s.r.iter_mut().for_each(|v| *v = -*v);
-    for (&i, &signed) in idx.iter().zip(conf) {
-        let (c, p) = Confidence::split(signed);
-        let yi = row_of(i);
-        axpy(c * p - (c - 1.0) * dot(yi, x), yi, &mut s.r);
+    sym_matmul(yty, k, xs, m, r);
+    for (n, (rn, xn)) in r.chunks_exact_mut(k).zip(xs.chunks_exact(k)).enumerate() {
+        rn.iter_mut().for_each(|v| *v = -*v);
+        let (idx, conf) = row(n);
+        let weights = |j: usize| {
+            let (c, p) = Confidence::split(conf[j]);
+            (c * p, 1.0 - c)
+        };
+        sparse_gemv(y, idx, weights, xn, rn);
+        rs[n] = dot(rn, rn);
+        active[n] = rs[n] >= 1e-20;
     }
-    s.p.copy_from_slice(&s.r);
-    let mut rs_old = dot(&s.r, &s.r);
-    if rs_old < 1e-20 {
-        return;
-    }
+    p.copy_from_slice(r);
     for _ in 0..steps {
+        if !active.iter().any(|&a| a) {
+            return;
+        }
         // ap = A p
-        sym_matvec(yty, &s.p, &mut s.ap);
-        for (&i, &signed) in idx.iter().zip(conf) {
-            let (c, _) = Confidence::split(signed);
-            let yi = row_of(i);
-            axpy((c - 1.0) * dot(yi, &s.p), yi, &mut s.ap);
+        sym_matmul(yty, k, p, m, ap);
+        let vectors = xs
+            .chunks_exact_mut(k)
+            .zip(r.chunks_exact_mut(k))
+            .zip(p.chunks_exact_mut(k).zip(ap.chunks_exact_mut(k)));
+        for (n, ((xn, rn), (pn, apn))) in vectors.enumerate() {
+            if !active[n] {
+                continue;
+            }
+            let (idx, conf) = row(n);
+            let weights = |j: usize| (0.0, Confidence::split(conf[j]).0 - 1.0);
+            sparse_gemv(y, idx, weights, pn, apn);
+            let p_ap = dot(pn, apn);
+            if p_ap <= 0.0 || !p_ap.is_finite() {
+                active[n] = false;
+                continue;
+            }
+            let a = rs[n] / p_ap;
+            axpy(a, pn, xn);
+            axpy(-a, apn, rn);
+            let rs_new = dot(rn, rn);
+            if rs_new < 1e-20 {
+                active[n] = false;
+                continue;
+            }
+            let beta = rs_new / rs[n];
+            for (p, r) in pn.iter_mut().zip(rn.iter()) {
+                *p = r + beta * *p;
+            }
+            rs[n] = rs_new;
         }
-        let p_ap = dot(&s.p, &s.ap);
-        if p_ap <= 0.0 || !p_ap.is_finite() {
-            return;
-        }
-        let a = rs_old / p_ap;
-        axpy(a, &s.p, x);
-        axpy(-a, &s.ap, &mut s.r);
-        let rs_new = dot(&s.r, &s.r);
-        if rs_new < 1e-20 {
-            return;
-        }
-        let beta = rs_new / rs_old;
-        for (p, r) in s.p.iter_mut().zip(&s.r) {
-            *p = r + beta * *p;
-        }
-        rs_old = rs_new;
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::linalg::sym_matvec;
     use recsys_plugin_api::CsrView;
 
     /// A block-structured matrix: users `0..n/2` like items `0..m/2`, the others the rest; each
@@ -259,12 +301,8 @@ pub(crate) mod tests {
         }
         let (idx, conf) = ([0u32, 2], [3.0f32, 2.0]);
         let mut x = vec![0.0; k];
-        let mut s = Scratch {
-            r: vec![0.0; k],
-            p: vec![0.0; k],
-            ap: vec![0.0; k],
-        };
-        cg_update(&mut x, &yty, &y, &idx, &conf, 10, &mut s);
+        let mut s = Scratch::new(k);
+        cg_block(&mut x, k, &yty, &y, |_| (&idx[..], &conf[..]), 10, &mut s);
         // Residual of the full system.
         let mut ax = vec![0.0; k];
         sym_matvec(&yty, &x, &mut ax);

@@ -88,9 +88,10 @@ impl FoldIn<'_> {
                 let y = self.item(i);
                 let w = f64::from(c) - 1.0;
                 if w != 0.0 {
-                    for (col, &yc) in cols.chunks_exact_mut(k).zip(y) {
+                    // The lower triangle only: it is all the Cholesky factorisation reads.
+                    for (c, (col, &yc)) in cols.chunks_exact_mut(k).zip(y).enumerate() {
                         let s = w * f64::from(yc);
-                        for (v, &yr) in col.iter_mut().zip(y) {
+                        for (v, &yr) in col[c..].iter_mut().zip(&y[c..]) {
                             *v += s * f64::from(yr);
                         }
                     }

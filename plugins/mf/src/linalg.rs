@@ -4,7 +4,7 @@
 //! accumulators, no bounds checks in the loop); the Gram matrix goes through nalgebra's `gemm`,
 //! which calls the pure-Rust `matrixmultiply` kernels.
 
-use nalgebra::{Dyn, MatrixView};
+use nalgebra::{Dyn, MatrixView, MatrixViewMut};
 use rayon::prelude::*;
 
 /// `a · b` over the common length.
@@ -49,8 +49,140 @@ pub fn sym_matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
     }
 }
 
+/// `out += Σ_n coef_n y_n` with `coef_n = base_n + scale_n (y_n · v)`, for the rows `y_n` of the
+/// row-major matrix `y` (`k = v.len()` values per row) listed in `rows`; `weights(n)` gives
+/// `(base_n, scale_n)`.
+///
+/// This is the sparse half of an ALS matrix-vector product, `Σ_i (c_i − 1) (y_i · v) y_i` (and,
+/// with a base, the right-hand side). Rows go four at a time: four independent dot products
+/// share the loads of `v` and keep the adder pipelines busy, and one pass over `out` adds all
+/// four rows. Every loop runs over fixed-size eight-lane chunks, so the compiler vectorises it
+/// without bounds checks.
+#[inline]
+pub fn sparse_gemv(
+    y: &[f32],
+    rows: &[u32],
+    weights: impl Fn(usize) -> (f32, f32),
+    v: &[f32],
+    out: &mut [f32],
+) {
+    let k = v.len();
+    let row = |n: usize| {
+        let i = rows[n] as usize;
+        &y[i * k..(i + 1) * k]
+    };
+    let coef = |n: usize, d: f32| {
+        let (base, scale) = weights(n);
+        base + scale * d
+    };
+    let quads = rows.len() / 4 * 4;
+    for n in (0..quads).step_by(4) {
+        let (y0, y1, y2, y3) = (row(n), row(n + 1), row(n + 2), row(n + 3));
+        let d = dot4([y0, y1, y2, y3], v);
+        let c = [
+            coef(n, d[0]),
+            coef(n + 1, d[1]),
+            coef(n + 2, d[2]),
+            coef(n + 3, d[3]),
+        ];
+        axpy4(c, [y0, y1, y2, y3], out);
+    }
+    for n in quads..rows.len() {
+        let yn = row(n);
+        axpy(coef(n, dot(yn, v)), yn, out);
+    }
+}
+
+/// `out[n] = y_n · v` for the rows of the row-major matrix `y` (`v.len()` values per row), four
+/// rows at a time; each value equals `dot(y_n, v)` exactly.
+pub fn dots(y: &[f32], v: &[f32], out: &mut [f32]) {
+    let k = v.len();
+    let mut rows = y.chunks_exact(k);
+    let mut quads = out.chunks_exact_mut(4);
+    for o in &mut quads {
+        let (Some(a), Some(b), Some(c), Some(d)) =
+            (rows.next(), rows.next(), rows.next(), rows.next())
+        else {
+            return;
+        };
+        o.copy_from_slice(&dot4([a, b, c, d], v));
+    }
+    for (o, r) in quads.into_remainder().iter_mut().zip(rows) {
+        *o = dot(r, v);
+    }
+}
+
+/// The dot products of four rows with `v` (all of `v`'s length).
+#[inline]
+fn dot4(rows: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
+    let k = v.len();
+    let [a, b, c, d] = rows.map(|r| &r[..k]);
+    let (mut sa, mut sb, mut sc, mut sd) = ([0.0f32; 8], [0.0f32; 8], [0.0f32; 8], [0.0f32; 8]);
+    let chunks = a
+        .chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .zip(c.chunks_exact(8).zip(d.chunks_exact(8)))
+        .zip(v.chunks_exact(8));
+    for (((a, b), (c, d)), v) in chunks {
+        let v: &[f32; 8] = v.try_into().unwrap();
+        lanes_fma(&mut sa, a.try_into().unwrap(), v);
+        lanes_fma(&mut sb, b.try_into().unwrap(), v);
+        lanes_fma(&mut sc, c.try_into().unwrap(), v);
+        lanes_fma(&mut sd, d.try_into().unwrap(), v);
+    }
+    let acc = [sa, sb, sc, sd];
+    let tail = k / 8 * 8;
+    let mut out = [0.0f32; 4];
+    for ((o, acc), r) in out.iter_mut().zip(&acc).zip([a, b, c, d]) {
+        let t: f32 = r[tail..].iter().zip(&v[tail..]).map(|(x, y)| x * y).sum();
+        *o = lane_sum(acc) + t;
+    }
+    out
+}
+
+/// The sum of the lanes. Not inlined: seeing four such sums side by side, LLVM vectorises the
+/// accumulation loops of [`dot4`] across the rows instead of along them, with shuffles.
+#[inline(never)]
+fn lane_sum(acc: &[f32; 8]) -> f32 {
+    acc.iter().sum()
+}
+
+/// `acc += a * b`, lane by lane.
+#[inline(always)]
+fn lanes_fma(acc: &mut [f32; 8], a: &[f32; 8], b: &[f32; 8]) {
+    for l in 0..8 {
+        acc[l] += a[l] * b[l];
+    }
+}
+
+/// `out += Σ_j c_j rows_j` over `out`'s length. One element-wise loop over five slices: the
+/// compiler vectorises it along the rows (chunked loops get vectorised across the chunks).
+#[inline]
+fn axpy4(c: [f32; 4], rows: [&[f32]; 4], out: &mut [f32]) {
+    let k = out.len();
+    let [a, b, d, e] = rows.map(|r| &r[..k]);
+    let columns = a.iter().zip(b).zip(d.iter().zip(e));
+    for (o, ((a, b), (d, e))) in out.iter_mut().zip(columns) {
+        *o += (c[0] * a + c[1] * b) + (c[2] * d + c[3] * e);
+    }
+}
+
+/// `out = M V` for a symmetric row-major `k x k` matrix `m` and `cols` vectors of length `k`
+/// stored one after the other in `v` (a column-major `k x cols` matrix), written the same way
+/// to `out`. One matrix product (runtime-dispatched SIMD kernels of `matrixmultiply`) instead
+/// of `cols` matrix-vector products.
+pub fn sym_matmul(m: &[f32], k: usize, v: &[f32], cols: usize, out: &mut [f32]) {
+    let (v, out) = (&v[..k * cols], &mut out[..k * cols]);
+    let m = StridedView::from_slice_with_strides(m, k, k, 1, k);
+    let v = StridedView::from_slice_with_strides(v, k, cols, 1, k);
+    let mut out = StridedViewMut::from_slice_with_strides_mut(out, k, cols, 1, k);
+    out.gemm(1.0, &m, &v, 0.0);
+}
+
 /// A dense view with run-time strides.
 type StridedView<'a> = MatrixView<'a, f32, Dyn, Dyn, Dyn, Dyn>;
+/// A mutable dense view with run-time strides.
+type StridedViewMut<'a> = MatrixViewMut<'a, f32, Dyn, Dyn, Dyn, Dyn>;
 
 /// Rows per partial Gram matrix; a constant, so that the sum (and the model) does not depend on
 /// the number of threads.
@@ -99,6 +231,53 @@ mod tests {
             axpy(2.0, &a, &mut y);
             for i in 0..n {
                 assert_eq!(y[i], b[i] + 2.0 * a[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn row_kernels_match_dot_and_axpy() {
+        let mut rng = Rng::new(5);
+        for k in [1, 3, 8, 13, 64] {
+            let n = 11;
+            let y: Vec<f32> = (0..n * k).map(|_| rng.next_f32() - 0.5).collect();
+            let v: Vec<f32> = (0..k).map(|_| rng.next_f32() - 0.5).collect();
+            let row = |i: usize| &y[i * k..(i + 1) * k];
+            // `dots` gives exactly `dot`, row by row.
+            let mut out = vec![0.0; n];
+            dots(&y, &v, &mut out);
+            for (i, &o) in out.iter().enumerate() {
+                assert_eq!(o, dot(row(i), &v), "k = {k}, row {i}");
+            }
+            // `sparse_gemv` over rows listed with repeats, against dot + axpy.
+            let rows = [3u32, 0, 7, 7, 10, 1, 5];
+            let weights = |j: usize| (j as f32 * 0.5, 1.0 - j as f32 * 0.25);
+            let mut got = vec![0.1; k];
+            sparse_gemv(&y, &rows, weights, &v, &mut got);
+            let mut want = vec![0.1; k];
+            for (j, &i) in rows.iter().enumerate() {
+                let (base, scale) = weights(j);
+                axpy(
+                    base + scale * dot(row(i as usize), &v),
+                    row(i as usize),
+                    &mut want,
+                );
+            }
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-5, "k = {k}: {got:?} vs {want:?}");
+            }
+            // `sym_matmul` against `sym_matvec`, column by column.
+            let m: Vec<f32> = (0..k * k)
+                .map(|i| ((i / k) * (i % k)) as f32 * 0.01)
+                .collect();
+            let mut prod = vec![0.0; n * k];
+            sym_matmul(&m, k, &y, n, &mut prod);
+            for i in 0..n {
+                let mut want = vec![0.0; k];
+                sym_matvec(&m, row(i), &mut want);
+                for (g, w) in prod[i * k..(i + 1) * k].iter().zip(&want) {
+                    assert!((g - w).abs() < 1e-4, "k = {k}, column {i}");
+                }
             }
         }
     }

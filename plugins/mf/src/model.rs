@@ -6,7 +6,7 @@ use recsys_plugin_api::{Contribution, Explanation, Query, Scored};
 use crate::confidence::Confidence;
 use crate::error::{MfError, Result};
 use crate::foldin::{entries, FoldIn, FoldedUser};
-use crate::linalg::{dot, gram};
+use crate::linalg::{dot, dots, gram};
 use crate::params::{Algorithm, MAX_FACTORS};
 use recsys_plugin_api::top_k as top_k_scores;
 
@@ -163,8 +163,9 @@ impl MatrixFactorization {
         let fill = |(c, chunk): (usize, &mut [f32])| {
             let first = c * SCORING_CHUNK;
             let ys = &self.parts.item_factors[first * k..(first + chunk.len()) * k];
-            for (n, (s, y)) in chunk.iter_mut().zip(ys.chunks_exact(k)).enumerate() {
-                *s = dot(x, y) + bias.get(first + n).copied().unwrap_or(0.0);
+            dots(ys, x, chunk);
+            if let Some(b) = bias.get(first..first + chunk.len()) {
+                chunk.iter_mut().zip(b).for_each(|(s, b)| *s += b);
             }
         };
         if self.n_items >= PARALLEL_SCORING_ITEMS {
