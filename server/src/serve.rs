@@ -380,6 +380,9 @@ pub async fn run(settings: Settings, role: Role, extras: Extras) -> Result<()> {
     let _ = fanout.await;
     let _ = worker.await;
     let _ = watch.await;
+    if let Err(e) = live.bus.flush(std::time::Duration::from_secs(5)).await {
+        eprintln!("event bus: events still queued at shutdown: {e}");
+    }
     Ok(())
 }
 

@@ -82,6 +82,8 @@ pub struct LiveCounters {
     pub recommendations_pushed: AtomicU64,
     /// Sum of event age at handling (ms), for the mean.
     pub event_age_ms_sum: AtomicU64,
+    /// Set when consuming met an error since the bus watch last checked the topics.
+    pub bus_trouble: std::sync::atomic::AtomicBool,
 }
 
 /// Everything the live loop needs; cheap to clone.
@@ -102,6 +104,27 @@ pub struct Live {
 }
 
 static EVENT_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Pause after a consuming error. The Kafka client queues one report per connection problem
+/// while the broker is away; a short pause drains them quickly once it is back, without
+/// spinning if one repeats.
+const CONSUME_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// Logs a consuming error unless it repeats the previous one, and tells the bus watch.
+fn log_consume_error(
+    counters: &LiveCounters,
+    last: &mut String,
+    who: &str,
+    topic: &str,
+    error: &BusError,
+) {
+    counters.bus_trouble.store(true, Ordering::Relaxed);
+    let text = error.to_string();
+    if *last != text {
+        eprintln!("{who}: consuming {topic}: {text}");
+        *last = text;
+    }
+}
 
 /// A new unique event id: time, a per-process random part and a counter.
 pub fn new_event_id() -> String {
@@ -246,10 +269,9 @@ impl Live {
         }
     }
 
-    /// After a consuming error: makes sure the topics exist, so that a broker that came back
-    /// without them (a restarted in-memory broker, a wiped cluster) gets them again and the
-    /// events queued in the producer meanwhile can be delivered. Errors are ignored: the broker
-    /// may still be away.
+    /// Makes sure the topics exist, so that a broker that came back without them (a restarted
+    /// in-memory broker, a wiped cluster) gets them again and the events queued in the producer
+    /// meanwhile can be delivered. Errors are ignored: the broker may be away again.
     async fn recreate_topics(&self) {
         let topics = [
             self.topics.events.as_str(),
@@ -265,12 +287,15 @@ impl Live {
         let mut was_down = false;
         loop {
             match self.bus.ping().await {
-                Ok(()) if was_down => {
-                    eprintln!("event bus: back; making sure the topics exist");
-                    self.recreate_topics().await;
-                    was_down = false;
+                Ok(()) => {
+                    // An outage shorter than a ping is seen only by the consumers' errors.
+                    let trouble = self.counters.bus_trouble.swap(false, Ordering::Relaxed);
+                    if was_down || trouble {
+                        eprintln!("event bus: answering; making sure the topics exist");
+                        self.recreate_topics().await;
+                        was_down = false;
+                    }
                 }
-                Ok(()) => {}
                 Err(e) => {
                     if !was_down {
                         eprintln!("event bus: away ({e})");
@@ -296,19 +321,29 @@ impl Live {
             .bus
             .subscribe(&self.topics.events, group, StartAt::Earliest)
             .await?;
+        let mut last_error = String::new();
         loop {
             let message = tokio::select! {
                 m = subscription.next() => m,
                 _ = shutdown.changed() => return Ok(()),
             };
             let message = match message {
-                Ok(m) => m,
+                Ok(m) => {
+                    last_error.clear();
+                    m
+                }
                 Err(e) => {
+                    // The client reconnects by itself; these are reports of what it meets.
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("worker: consuming {} failed: {e}", self.topics.events);
-                    self.recreate_topics().await;
+                    log_consume_error(
+                        &self.counters,
+                        &mut last_error,
+                        "worker",
+                        &self.topics.events,
+                        &e,
+                    );
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => continue,
+                        _ = tokio::time::sleep(CONSUME_ERROR_PAUSE) => continue,
                         _ = shutdown.changed() => return Ok(()),
                     }
                 }
@@ -337,11 +372,15 @@ impl Live {
             .bus
             .subscribe(&self.topics.recommendations, &group, StartAt::Latest)
             .await?;
+        let mut last_error = String::new();
         loop {
             let message = tokio::select! {
                 m = subscription.next() => m,
                 _ = shutdown.changed() => return Ok(()),
             };
+            if message.is_ok() {
+                last_error.clear();
+            }
             match message {
                 Ok(m) => match serde_json::from_slice::<StoredRecommendations>(&m.value) {
                     Ok(recs) => {
@@ -357,10 +396,15 @@ impl Live {
                     ),
                 },
                 Err(e) => {
-                    eprintln!("web: consuming {} failed: {e}", self.topics.recommendations);
-                    self.recreate_topics().await;
+                    log_consume_error(
+                        &self.counters,
+                        &mut last_error,
+                        "web",
+                        &self.topics.recommendations,
+                        &e,
+                    );
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = tokio::time::sleep(CONSUME_ERROR_PAUSE) => {}
                         _ = shutdown.changed() => return Ok(()),
                     }
                 }

@@ -95,6 +95,8 @@ async fn latest_skips_older_messages_and_gets_newer_ones(bus: &dyn EventBus) {
     let topic = unique("latest");
     bus.ensure_topics(&[&topic]).await.unwrap();
     publish_all(bus, &topic, "u", &["old-1", "old-2"]).await;
+    // "Older" means stored before the subscription: publish only queues them in a producer.
+    bus.flush(Duration::from_secs(10)).await.unwrap();
     let mut subscription = bus
         .subscribe(&topic, &unique("g"), StartAt::Latest)
         .await

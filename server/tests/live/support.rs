@@ -179,14 +179,21 @@ pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<
 /// A Tansu broker of a test's own on 127.0.0.1:`port`, killed on drop.
 pub struct Tansu {
     port: u16,
+    advertised: u16,
     child: Option<Child>,
     log: std::path::PathBuf,
 }
 
 impl Tansu {
     pub fn start(port: u16, log: std::path::PathBuf) -> Tansu {
+        Self::advertising(port, port, log)
+    }
+
+    /// Listens on `port` and tells clients to connect to `advertised` (a [`Proxy`] in front).
+    pub fn advertising(port: u16, advertised: u16, log: std::path::PathBuf) -> Tansu {
         let mut tansu = Tansu {
             port,
+            advertised,
             child: None,
             log,
         };
@@ -216,7 +223,7 @@ impl Tansu {
                 "--listener-url",
                 &url,
                 "--advertised-listener-url",
-                &url,
+                &format!("tcp://127.0.0.1:{}", self.advertised),
             ])
             .args(["--storage-engine", "memory://tansu/"])
             .stdin(Stdio::null())
@@ -247,5 +254,81 @@ impl Tansu {
 impl Drop for Tansu {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that can be cut (open connections closed, new ones refused) and
+/// restored on the same port: a server that goes away and comes back without losing its state.
+pub struct Proxy {
+    port: u16,
+    upstream: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accepter: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proxy {
+    /// Forwards 127.0.0.1:`port` to 127.0.0.1:`upstream`.
+    pub fn start(port: u16, upstream: u16) -> Proxy {
+        let mut proxy = Proxy {
+            port,
+            upstream,
+            up: Default::default(),
+            accepter: None,
+        };
+        proxy.restore();
+        proxy
+    }
+
+    /// Listens again (the port is the same).
+    pub fn restore(&mut self) {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        self.up.store(true, Ordering::SeqCst);
+        let (up, upstream) = (self.up.clone(), self.upstream);
+        self.accepter = Some(std::thread::spawn(move || {
+            let mut pairs: Vec<(TcpStream, TcpStream)> = Vec::new();
+            while up.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                            continue;
+                        };
+                        for (from, to) in [
+                            (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                            (server.try_clone().unwrap(), client.try_clone().unwrap()),
+                        ] {
+                            std::thread::spawn(move || {
+                                let (mut from, mut to) = (from, to);
+                                let _ = std::io::copy(&mut from, &mut to);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                            });
+                        }
+                        pairs.push((client, server));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+            // Cut: every connection closes, and the listener goes with this thread.
+            for (client, server) in pairs {
+                let _ = client.shutdown(std::net::Shutdown::Both);
+                let _ = server.shutdown(std::net::Shutdown::Both);
+            }
+        }));
+    }
+
+    /// Closes every connection and stops listening.
+    pub fn cut(&mut self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        if let Some(accepter) = self.accepter.take() {
+            let _ = accepter.join();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
     }
 }

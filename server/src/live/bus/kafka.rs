@@ -227,6 +227,10 @@ impl EventBus for KafkaBus {
             })
     }
 
+    async fn flush(&self, timeout: Duration) -> BusResult<()> {
+        KafkaBus::flush(self, timeout).await
+    }
+
     async fn ensure_topics(&self, topics: &[&str]) -> BusResult<()> {
         let new: Vec<NewTopic<'_>> = topics
             .iter()

@@ -65,6 +65,14 @@ pub trait EventBus: Send + Sync + std::fmt::Debug + 'static {
     /// queue it).
     async fn publish(&self, topic: &str, key: &str, value: &[u8]) -> BusResult<()>;
 
+    /// Waits until every message accepted by [`EventBus::publish`] is stored by the broker, or
+    /// `timeout` passes ([`BusError::Unavailable`]). For an orderly shutdown, and for callers
+    /// that need "published" to mean "stored" (the in-process bus stores at once).
+    async fn flush(&self, timeout: std::time::Duration) -> BusResult<()> {
+        let _ = timeout;
+        Ok(())
+    }
+
     /// Joins consumer group `group` on `topic`. Returns once the subscription is ready: with
     /// [`StartAt::Latest`], everything published after this returns is delivered.
     async fn subscribe(
