@@ -132,11 +132,27 @@ pub fn build_engine(settings: &Settings, dataset: &Dataset, progress: bool) -> R
         eprintln!("warning: plugin not loaded: {e}");
     }
     let configured = PathBuf::from(&settings.server.ensemble);
+    let earlier = settings.server.state_dir().join("ensemble.json");
     let (spec, report) = if !settings.server.ensemble.is_empty() && configured.is_file() {
         if progress {
             eprintln!("using the ensemble in {}", configured.display());
         }
         (read_ensemble(&configured)?, read_report(&configured))
+    } else if let Some(spec) = settings
+        .server
+        .ensemble
+        .is_empty()
+        .then(|| tuned_earlier(&earlier, dataset, &settings.server.plugins))
+        .flatten()
+    {
+        if progress {
+            eprintln!(
+                "using the ensemble tuned earlier on {} in {} (delete it to tune again)",
+                dataset.name,
+                earlier.display()
+            );
+        }
+        (spec, read_report(&earlier))
     } else {
         let start = Instant::now();
         if progress {
@@ -215,9 +231,24 @@ fn read_ensemble(path: &Path) -> Result<EnsembleSpec> {
 
 /// The evaluation report saved next to an ensemble file, when there is one (only what
 /// `serve` itself tuned has one; `/api/evaluation` then falls back to the ensemble's metrics).
-fn read_report(_ensemble: &Path) -> Option<EvalReport> {
-    // EvalReport is write-only (no Deserialize): the ensemble spec carries the test metrics.
-    None
+fn read_report(ensemble: &Path) -> Option<EvalReport> {
+    let text = std::fs::read_to_string(report_path(ensemble)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The ensemble an earlier start tuned into the state directory, when it was tuned on the
+/// same dataset (by name and size) with the same plugins: a restart does not tune again.
+fn tuned_earlier(path: &Path, dataset: &Dataset, plugins: &str) -> Option<EnsembleSpec> {
+    let spec = read_ensemble(path).ok()?;
+    let mut wanted: Vec<&str> = plugins.split(',').map(str::trim).collect();
+    let mut members: Vec<&str> = spec.members.iter().map(|m| m.plugin.as_str()).collect();
+    wanted.sort_unstable();
+    members.sort_unstable();
+    let report = read_report(path);
+    let same_size = report
+        .as_ref()
+        .is_some_and(|r| r.n_users == dataset.n_users() && r.n_items == dataset.n_items());
+    (spec.dataset == dataset.name && wanted == members && same_size).then_some(spec)
 }
 
 /// The store: MongoDB when `mongodb.uri` is set, else the embedded store in the state dir.

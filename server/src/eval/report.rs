@@ -1,12 +1,12 @@
 use std::fmt::Write;
 
 use recsys_plugin_api::Params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{EnsembleSpec, Metrics};
 
 /// One plugin's evaluation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginResult {
     /// Plugin name.
     pub plugin: String,
@@ -25,7 +25,7 @@ pub struct PluginResult {
 }
 
 /// A whole evaluation run, as printed and as written with `--json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvalReport {
     /// Dataset name (file names).
     pub dataset: String,
@@ -44,7 +44,7 @@ pub struct EvalReport {
     /// One entry per plugin, in the order evaluated (then the ensemble, if tuned).
     pub results: Vec<PluginResult>,
     /// The tuned ensemble, with `--ensemble`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ensemble: Option<EnsembleSpec>,
 }
 

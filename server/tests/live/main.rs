@@ -5,5 +5,6 @@ mod browser;
 mod bus;
 mod http;
 mod outage;
+mod serve;
 mod store;
 mod support;
