@@ -43,6 +43,14 @@ fn product(port: u16, page: usize, i: usize) -> String {
     v["items"][i]["asin"].as_str().unwrap().to_string()
 }
 
+/// Creates (or updates) `user` with the API key.
+fn put_user(port: u16, user: &str) {
+    let body = format!(r#"{{"name":"{user}"}}"#);
+    let (status, answer) =
+        http(port, "PUT", &format!("/api/users/{user}"), KEY, Some(&body)).unwrap();
+    assert!(status == 200 || status == 201, "{status} {answer}");
+}
+
 fn like(port: u16, user: &str, asin: &str) -> (u16, String) {
     http(
         port,
@@ -75,15 +83,7 @@ fn mongodb_going_away_gives_503_where_needed_and_recovers() {
         port,
         state.path(),
     );
-    let (status, body) = http(
-        port,
-        "PUT",
-        "/api/users/ann",
-        KEY,
-        Some(r#"{"name":"Ann"}"#),
-    )
-    .unwrap();
-    assert!(status == 200 || status == 201, "{status} {body}");
+    put_user(port, "ann");
     let (status, body) = like(port, "ann", &product(port, 1, 0));
     assert_eq!(status, 202, "{body}");
 
@@ -163,15 +163,7 @@ fn kafka_going_away_loses_no_event() {
         port,
         state.path(),
     );
-    let (status, _) = http(
-        port,
-        "PUT",
-        "/api/users/bob",
-        KEY,
-        Some(r#"{"name":"Bob"}"#),
-    )
-    .unwrap();
-    assert!(status == 200 || status == 201);
+    put_user(port, "bob");
     let latest_event = |port: u16| -> Option<String> {
         let (_, body) = http(port, "GET", "/api/users/bob", KEY, None).ok()?;
         let v: serde_json::Value = serde_json::from_str(&body).ok()?;
