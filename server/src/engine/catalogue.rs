@@ -153,15 +153,22 @@ impl Catalogue {
         page: usize,
         per_page: usize,
     ) -> (Vec<u32>, usize) {
-        let matches: Vec<u32> = match category {
-            None => self.by_popularity.clone(),
-            Some(c) => self
-                .by_popularity
-                .iter()
-                .copied()
-                .filter(|&i| self.in_category(i, c))
-                .collect(),
-        };
+        match category {
+            None => Self::page(&self.by_popularity, page, per_page),
+            Some(c) => {
+                let matches: Vec<u32> = self
+                    .by_popularity
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.in_category(i, c))
+                    .collect();
+                Self::page(&matches, page, per_page)
+            }
+        }
+    }
+
+    /// Page `page` (from 1) of `per_page` items of `matches`, and the number of matches.
+    pub fn page(matches: &[u32], page: usize, per_page: usize) -> (Vec<u32>, usize) {
         let total = matches.len();
         let start = page.saturating_sub(1).saturating_mul(per_page).min(total);
         let end = (start + per_page).min(total);

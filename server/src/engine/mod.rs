@@ -26,15 +26,13 @@
 mod builder;
 mod catalogue;
 
-use std::collections::BTreeMap;
-
 use recsys_plugin_api::{Capability, Query};
 use serde::{Deserialize, Serialize};
 
 pub use builder::EngineBuilder;
 pub use catalogue::{Catalogue, Product};
 
-use crate::eval::EnsembleSpec;
+use crate::eval::{EnsembleSpec, Fusion};
 use crate::plugins::TrainedModel;
 use crate::{Error, Result};
 
@@ -214,31 +212,30 @@ impl Engine {
                 last_error.unwrap_or_else(|| Error::Usage("the ensemble has no members".into()))
             );
         }
-        let c = self.spec.rank_constant;
-        let mut scores: BTreeMap<u32, (f64, Vec<Vote>)> = BTreeMap::new();
-        for (member, list) in &lists {
-            let w = self.members[*member].weight;
-            for (rank, &item) in list.iter().enumerate() {
-                let s = w / (c + rank as f64 + 1.0);
-                let entry = scores.entry(item).or_default();
-                entry.0 += s;
-                entry.1.push((*member, rank + 1, s));
-            }
-        }
-        let mut fused: Vec<(u32, f64, Vec<Vote>)> = scores
-            .into_iter()
-            .map(|(i, (s, src))| (i, s, src))
-            .collect();
-        // Highest score first; ties to the lower item index, as the evaluation's fusion does.
-        fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        fused.truncate(k);
+        // The evaluation's fusion, over the members that answered.
+        let fusion = Fusion {
+            weights: lists.iter().map(|(m, _)| self.members[*m].weight).collect(),
+            rank_constant: self.spec.rank_constant,
+        };
+        let slices: Vec<&[u32]> = lists.iter().map(|(_, l)| l.as_slice()).collect();
+        let fused = fusion.fuse_scored(&slices, k);
+        // Who ranked each fused item where, and its part of the score, largest first.
+        let votes = |item: u32| -> Vec<Vote> {
+            let mut votes: Vec<Vote> = lists
+                .iter()
+                .zip(&fusion.weights)
+                .filter_map(|((m, list), w)| {
+                    let rank = list.iter().position(|&i| i == item)? + 1;
+                    Some((*m, rank, w / (fusion.rank_constant + rank as f64)))
+                })
+                .collect();
+            votes.sort_by(|a, b| b.2.total_cmp(&a.2));
+            votes
+        };
         let explain_query = Query { k, ..query };
         Ok(fused
             .into_iter()
-            .map(|(item, score, mut sources)| {
-                sources.sort_by(|a, b| b.2.total_cmp(&a.2));
-                self.recommendation(&explain_query, item, score, &sources)
-            })
+            .map(|(item, score)| self.recommendation(&explain_query, item, score, &votes(item)))
             .collect())
     }
 

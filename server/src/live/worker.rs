@@ -140,11 +140,12 @@ pub fn new_event_id() -> String {
 }
 
 impl Live {
-    /// Recommendations for `user` from the store's current preferences (blocking engine work
-    /// runs off the async threads).
+    /// The top `k` recommendations for `user` from the store's current preferences (blocking
+    /// engine work runs off the async threads).
     pub async fn compute(
         &self,
         user: &str,
+        k: usize,
         event_id: Option<String>,
     ) -> Result<StoredRecommendations, LiveError> {
         let preferences = self.store.preferences(user).await?;
@@ -157,7 +158,6 @@ impl Live {
             .map(|p| p.interest())
             .collect();
         let engine = Arc::clone(&self.engine);
-        let k = self.k;
         let items = tokio::task::spawn_blocking(move || engine.recommend(&history, k))
             .await
             .map_err(|e| crate::Error::Usage(format!("recommendation task failed: {e}")))??;
@@ -207,7 +207,7 @@ impl Live {
             return Ok(None);
         }
         let recs = self
-            .compute(&event.user, Some(event.event_id.clone()))
+            .compute(&event.user, self.k, Some(event.event_id.clone()))
             .await?;
         self.store.save_recommendations(&recs).await?;
         let value = serde_json::to_vec(&recs).expect("recommendations serialize");

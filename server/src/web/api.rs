@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::auth::{authorize_api_key, authorize_user, check_user_id};
 use super::error::{ApiError, ApiResult};
 use super::AppState;
-use crate::engine::{Engine, Product};
+use crate::engine::{Catalogue, Engine, Product};
 use crate::live::{now_millis, Change, Preference, PreferenceKind, StoredRecommendations, User};
 
 /// Products per page of `/api/products` and the catalogue page.
@@ -147,10 +147,7 @@ pub(super) async fn product_page(
                     .collect(),
                 None => hits,
             };
-            let total = hits.len();
-            let start = (page - 1).saturating_mul(PER_PAGE).min(total);
-            let end = (start + PER_PAGE).min(total);
-            (hits[start..end].to_vec(), total)
+            Catalogue::page(&hits, page, PER_PAGE)
         }
     };
     Ok(ProductPage {
@@ -453,9 +450,7 @@ pub(super) async fn fresh_recommendations(
     id: &str,
     k: usize,
 ) -> ApiResult<StoredRecommendations> {
-    let mut live = state.live().clone();
-    live.k = k;
-    Ok(live.compute(id, None).await?)
+    Ok(state.live().compute(id, k, None).await?)
 }
 
 /// `GET /api/users/{id}/recommendations?k=`.
