@@ -73,6 +73,10 @@ pub struct ParamSpec {
     pub default: ParamValue,
     /// What it does.
     pub description: String,
+    /// Values worth trying when tuning (API 1.2): `recsys evaluate --tune` searches them on a
+    /// validation split carved out of the training data. Empty: the parameter is not tuned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub search: Vec<ParamValue>,
 }
 
 impl ParamSpec {
@@ -82,7 +86,23 @@ impl ParamSpec {
             kind,
             default,
             description: description.into(),
+            search: Vec::new(),
         }
+    }
+    /// The values `recsys evaluate --tune` tries for this parameter (API 1.2), e.g.
+    /// `ParamSpec::int("neighbours", 100, "...").search([50, 100, 200])`. A value of another
+    /// type than the parameter's is a programming error and panics.
+    pub fn search<V: Into<ParamValue>>(mut self, values: impl IntoIterator<Item = V>) -> Self {
+        self.search = values.into_iter().map(Into::into).collect();
+        for value in &self.search {
+            assert!(
+                self.accepts(value),
+                "search value {value} of parameter `{}` is not a {:?}",
+                self.name,
+                self.kind
+            );
+        }
+        self
     }
     /// A boolean parameter.
     pub fn bool(name: &str, default: bool, description: &str) -> Self {
@@ -209,5 +229,38 @@ impl PluginInfo {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_values_round_trip_and_are_optional_in_older_info() {
+        let info = PluginInfo::new("t", "1.0.0")
+            .param(ParamSpec::int("neighbours", 100, "n").search([50, 100, 200]))
+            .param(ParamSpec::float("alpha", 1.0, "a"));
+        let json = serde_json::to_string(&info).unwrap();
+        // A parameter without search values does not write the field (1.1 hosts read it as
+        // before).
+        assert_eq!(json.matches("\"search\"").count(), 1, "{json}");
+        let back: PluginInfo = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, info);
+        assert_eq!(
+            back.params[0].search,
+            vec![
+                ParamValue::Int(50),
+                ParamValue::Int(100),
+                ParamValue::Int(200)
+            ]
+        );
+        assert!(back.params[1].search.is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "is not a Int")]
+    fn search_values_must_have_the_parameter_type() {
+        let _ = ParamSpec::int("neighbours", 100, "n").search(["many"]);
     }
 }

@@ -30,6 +30,36 @@ impl fmt::Display for ParamValue {
     }
 }
 
+impl From<bool> for ParamValue {
+    fn from(v: bool) -> Self {
+        ParamValue::Bool(v)
+    }
+}
+
+impl From<i64> for ParamValue {
+    fn from(v: i64) -> Self {
+        ParamValue::Int(v)
+    }
+}
+
+impl From<i32> for ParamValue {
+    fn from(v: i32) -> Self {
+        ParamValue::Int(v.into())
+    }
+}
+
+impl From<f64> for ParamValue {
+    fn from(v: f64) -> Self {
+        ParamValue::Float(v)
+    }
+}
+
+impl From<&str> for ParamValue {
+    fn from(v: &str) -> Self {
+        ParamValue::Str(v.into())
+    }
+}
+
 /// Training parameters: a flat map from name to value, crossing the boundary as a JSON object.
 ///
 /// Typed getters take the default to use when the parameter is absent and fail with

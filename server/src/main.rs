@@ -6,7 +6,9 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use recsys::config::Settings;
 use recsys::dataset::{Dataset, Format};
-use recsys::eval::{evaluate, EnsembleOptions, EvalOptions, Protocol};
+use recsys::eval::{
+    evaluate, EnsembleOptions, EvalOptions, Protocol, SearchOverrides, TuneOptions,
+};
 use recsys::plugins::PluginRegistry;
 use recsys::synth::SynthOptions;
 use recsys_plugin_api::ParamValue;
@@ -243,6 +245,15 @@ struct EvaluateArgs {
     /// How many items each plugin ranks before fusion.
     #[arg(long, default_value_t = 100)]
     ensemble_depth: usize,
+    /// First tune each plugin's parameters (the values it declares worth searching, or those
+    /// of --search) on validation folds carved out of the training data, then evaluate the
+    /// chosen ones on the test items. Parameters fixed with --param are not searched.
+    #[arg(long)]
+    tune: bool,
+    /// Values to search for one parameter with --tune, PLUGIN.NAME=V1,V2,... (e.g.
+    /// cf.neighbours=50,100,200); replaces the plugin's own search values; repeatable.
+    #[arg(long = "search", value_name = "PLUGIN.NAME=V1,V2", requires = "tune")]
+    search: Vec<String>,
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -256,6 +267,27 @@ fn parse_param(spec: &str) -> anyhow::Result<(String, String, ParamValue)> {
         Err(_) => ParamValue::Str(value.to_string()),
     };
     Ok((plugin.to_string(), name.to_string(), value))
+}
+
+/// `PLUGIN.NAME=V1,V2,...` -> (plugin, name, values), each value read as `--param` reads it.
+fn parse_search(spec: &str) -> anyhow::Result<(String, String, Vec<ParamValue>)> {
+    let (key, values) = spec
+        .split_once('=')
+        .context("expected PLUGIN.NAME=V1,V2,...")?;
+    let mut parsed = Vec::new();
+    for value in values.split(',') {
+        let (plugin, name, value) = parse_param(&format!("{key}={value}"))?;
+        if plugin.is_empty() || name.is_empty() || value == ParamValue::Str(String::new()) {
+            bail!("expected PLUGIN.NAME=V1,V2,...");
+        }
+        parsed.push((plugin, name, value));
+    }
+    let (plugin, name, _) = parsed[0].clone();
+    Ok((
+        plugin,
+        name,
+        parsed.into_iter().map(|(_, _, v)| v).collect(),
+    ))
 }
 
 fn registry(settings: &Settings, dir: Option<PathBuf>) -> anyhow::Result<PluginRegistry> {
@@ -363,12 +395,24 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         depth: args.ensemble_depth,
         ..EnsembleOptions::default()
     });
+    let tune = if args.tune {
+        let mut search = SearchOverrides::new();
+        for spec in &args.search {
+            let (plugin, name, values) =
+                parse_search(spec).with_context(|| format!("bad --search `{spec}`"))?;
+            search.entry(plugin).or_default().insert(name, values);
+        }
+        Some(TuneOptions { search })
+    } else {
+        None
+    };
     let options = EvalOptions {
         k: args.k.unwrap_or(e.k),
         protocol,
         params,
         progress: !args.quiet,
         ensemble,
+        tune,
     };
     let report = evaluate(&dataset, &selected, &options)?;
     print!("{}", report.table());

@@ -2,7 +2,7 @@
 
 use recsys_plugin_api::{ParamSpec, Params, PluginError};
 
-use crate::Weighting;
+use crate::{Similarity, Weighting};
 
 /// Which side the neighbourhoods are built on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,8 @@ pub struct Config {
     pub binary: bool,
     /// Weight `recency_decay^s` of a history item `s` steps before the newest.
     pub recency_decay: f32,
+    /// Cosine (with `shrinkage`) or dot product of the weighted vectors (`similarity`).
+    pub similarity: Similarity,
 }
 
 /// Defaults, shared by [`Config::default`] and the parameter specs.
@@ -49,6 +51,7 @@ const BM25_K1: f64 = 1.2;
 const BM25_B: f64 = 0.75;
 const BINARY: bool = true;
 const RECENCY_DECAY: f64 = 0.5;
+const SIMILARITY: &str = "cosine";
 
 impl Default for Config {
     fn default() -> Self {
@@ -59,6 +62,7 @@ impl Default for Config {
             weighting: Weighting::None,
             binary: BINARY,
             recency_decay: RECENCY_DECAY as f32,
+            similarity: Similarity::Cosine,
         }
     }
 }
@@ -73,30 +77,35 @@ impl Config {
                 "`item` for item-kNN (scores are summed similarities of the history items' \
                  neighbours) or `user` for user-kNN (sums the interactions of the users most \
                  similar to the history)",
-            ),
+            )
+            .search(["item", "user"]),
             ParamSpec::int(
                 "neighbours",
                 NEIGHBOURS as i64,
                 "neighbours kept per item (item mode) or similar users used per query (user \
                  mode); at least 1",
-            ),
+            )
+            .search([20, 50, 100, 200]),
             ParamSpec::float(
                 "shrinkage",
                 SHRINKAGE,
                 "cosine shrinkage, similarity = dot / (|a| |b| + shrinkage); damps \
                  similarities resting on few co-occurrences; at least 0",
-            ),
+            )
+            .search([0.0, 10.0, 50.0, 200.0]),
             ParamSpec::string(
                 "weighting",
                 WEIGHTING,
                 "interaction weighting before similarity: `none`, `tfidf` or `bm25` (as in \
                  implicit's nearest_neighbours)",
-            ),
+            )
+            .search(["none", "tfidf", "bm25"]),
             ParamSpec::float(
                 "bm25_k1",
                 BM25_K1,
                 "BM25 term-frequency saturation (weighting = bm25); at least 0",
-            ),
+            )
+            .search([1.2, 100.0]),
             ParamSpec::float(
                 "bm25_b",
                 BM25_B,
@@ -113,7 +122,15 @@ impl Config {
                 RECENCY_DECAY,
                 "weight of a history item s steps before the newest: recency_decay^s, in (0, 1]; \
                  1 weighs the whole history equally",
-            ),
+            )
+            .search([1.0, 0.8, 0.5, 0.25]),
+            ParamSpec::string(
+                "similarity",
+                SIMILARITY,
+                "`cosine` (dot / (|a| |b| + shrinkage)) or `dot` (the raw dot product of the \
+                 weighted vectors, as implicit's BM25Recommender ranks)",
+            )
+            .search(["cosine", "dot"]),
         ]
     }
 
@@ -136,8 +153,15 @@ impl Config {
                 "parameter `weighting` must be \"none\", \"tfidf\" or \"bm25\", got {name:?}"
             ))
         })?;
+        let name = params.str_or("similarity", SIMILARITY)?;
+        let similarity = Similarity::parse(name).ok_or_else(|| {
+            PluginError::invalid_params(format!(
+                "parameter `similarity` must be \"cosine\" or \"dot\", got {name:?}"
+            ))
+        })?;
         let config = Config {
             mode,
+            similarity,
             neighbours: params.usize_or("neighbours", NEIGHBOURS)?,
             shrinkage: params.f64_or("shrinkage", SHRINKAGE)? as f32,
             weighting,
@@ -215,7 +239,8 @@ mod tests {
                 "bm25_k1",
                 "bm25_b",
                 "binary",
-                "recency_decay"
+                "recency_decay",
+                "similarity"
             ]
         );
         assert!(specs.iter().all(|s| !s.description.is_empty()));
@@ -267,6 +292,10 @@ mod tests {
                 "`bm25_k1` must be a finite number >= 0",
             ),
             (r#"{"binary": 1}"#, "`binary` must be true or false"),
+            (
+                r#"{"similarity": "jaccard"}"#,
+                "`similarity` must be \"cosine\" or \"dot\"",
+            ),
         ] {
             let err = parse(json).unwrap_err();
             assert_eq!(err.kind, ErrorKind::InvalidParams, "{json}");

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! magic      4 bytes  "RSCF"
-//! version    u8       2 (version 1 lacks recency_decay and reads as 1.0)
+//! version    u8       3 (version 1 lacks recency_decay and reads as 1.0; versions 1 and 2
+//!                     lack similarity and read as cosine)
 //! mode       u8       0 = item, 1 = user
 //! weighting  u8       0 = none, 1 = tfidf, 2 = bm25
 //! binary     u8       0 or 1
@@ -12,7 +13,8 @@
 //! shrinkage  f32
 //! bm25_k1    f32      (0 unless weighting = bm25)
 //! bm25_b     f32      (0 unless weighting = bm25)
-//! recency    f32      recency_decay (version 2)
+//! recency    f32      recency_decay (version >= 2)
+//! similarity u8       0 = cosine, 1 = dot (version 3)
 //! n_users    u64
 //! n_items    u64
 //! item mode: popularity  f32 x n_items
@@ -34,10 +36,10 @@ use crate::item_knn::ItemKnn;
 use crate::matrix::Csr;
 use crate::model::{Cf, Kind};
 use crate::popularity::Popularity;
-use crate::{Config, Mode, Weighting};
+use crate::{Config, Mode, Similarity, Weighting};
 
 const MAGIC: &[u8; 4] = b"RSCF";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 const CHECKSUM_LEN: usize = 8;
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -67,6 +69,10 @@ pub(crate) fn encode(model: &Cf) -> Vec<u8> {
     for v in [c.shrinkage, k1, b, c.recency_decay] {
         w.extend_from_slice(&v.to_le_bytes());
     }
+    w.push(match c.similarity {
+        Similarity::Cosine => 0,
+        Similarity::Dot => 1,
+    });
     put_u64(&mut w, model.n_users as u64);
     put_u64(&mut w, model.n_items as u64);
     match &model.kind {
@@ -201,7 +207,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
         return Err(corrupt("these bytes are not a cf model (bad magic number)"));
     }
     let version = match bytes.get(MAGIC.len()) {
-        Some(&v @ (1 | VERSION)) => v,
+        Some(&v @ 1..=VERSION) => v,
         Some(v) => {
             return Err(corrupt(format!(
                 "format version {v} is not supported (this plugin reads version {VERSION})"
@@ -240,6 +246,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
     } else {
         1.0
     };
+    let similarity = if version >= 3 {
+        match r.u8("similarity")? {
+            0 => Similarity::Cosine,
+            1 => Similarity::Dot,
+            v => return Err(corrupt(format!("unknown similarity {v}"))),
+        }
+    } else {
+        Similarity::Cosine
+    };
     let weighting = match weighting {
         0 => Weighting::None,
         1 => Weighting::TfIdf,
@@ -253,6 +268,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
         weighting,
         binary,
         recency_decay,
+        similarity,
     };
     config
         .validate()
@@ -314,7 +330,11 @@ mod tests {
 
     #[test]
     fn round_trips_exactly() {
-        for json in ["{}", r#"{"mode": "user", "weighting": "tfidf"}"#] {
+        for json in [
+            "{}",
+            r#"{"mode": "user", "weighting": "tfidf"}"#,
+            r#"{"weighting": "bm25", "similarity": "dot"}"#,
+        ] {
             let bytes = model(json).save().unwrap();
             assert_eq!(&bytes[..4], b"RSCF");
             let loaded = decode(&bytes).unwrap();
@@ -349,9 +369,9 @@ mod tests {
     fn says_what_is_wrong() {
         assert!(message(b"PK\x03\x04").contains("not a cf model"));
         let bytes = model("{}").save().unwrap();
-        let mut v2 = bytes.clone();
-        v2[4] = 3;
-        assert!(message(&v2).contains("format version 3 is not supported"));
+        let mut v4 = bytes.clone();
+        v4[4] = 4;
+        assert!(message(&v4).contains("format version 4 is not supported"));
         let mut altered = bytes.clone();
         let last_value = bytes.len() - CHECKSUM_LEN - 1;
         altered[last_value] ^= 1;
@@ -359,15 +379,21 @@ mod tests {
     }
 
     #[test]
-    fn reads_version_1_models_without_recency_decay() {
+    fn reads_version_1_and_2_models_without_recency_decay_or_similarity() {
         let original = model("{}");
-        let v2 = original.save().unwrap();
-        // Version 1 is version 2 without the recency_decay f32 at offset 28.
-        let mut v1 = [&v2[..28], &v2[32..]].concat();
+        let v3 = original.save().unwrap();
+        // Version 2 is version 3 without the similarity byte at offset 32.
+        let mut v2 = [&v3[..32], &v3[33..]].concat();
+        v2[4] = 2;
+        let restored = Cf::load(&reseal(v2)).unwrap();
+        assert_eq!(restored.config().similarity, Similarity::Cosine);
+        assert_eq!(restored.save().unwrap(), v3);
+        // Version 1 also lacks the recency_decay f32 at offset 28.
+        let mut v1 = [&v3[..28], &v3[33..]].concat();
         v1[4] = 1;
         let restored = Cf::load(&reseal(v1)).unwrap();
         assert_eq!(restored.config().recency_decay, 1.0);
-        assert_eq!(restored.save().unwrap(), v2);
+        assert_eq!(restored.save().unwrap(), v3);
     }
 
     #[test]
@@ -380,13 +406,16 @@ mod tests {
         let mut bad_mode = bytes.clone();
         bad_mode[5] = 9;
         assert!(message(&reseal(bad_mode)).contains("unknown mode 9"));
-        // n_items (offset 40) so large that the popularity array cannot be there.
+        let mut bad_similarity = bytes.clone();
+        bad_similarity[32] = 7;
+        assert!(message(&reseal(bad_similarity)).contains("unknown similarity 7"));
+        // n_items (offset 41) so large that the popularity array cannot be there.
         let mut huge = bytes.clone();
-        huge[40..48].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        huge[41..49].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
         assert!(message(&reseal(huge)).contains("popularity"));
         // A similarity matrix whose column index is out of range.
         let mut out_of_range = bytes.clone();
-        let first_index = 48 + 4 * 4 + 8 + 8 * 5;
+        let first_index = 49 + 4 * 4 + 8 + 8 * 5;
         out_of_range[first_index..first_index + 4].copy_from_slice(&77u32.to_le_bytes());
         assert!(message(&reseal(out_of_range)).contains("similarity matrix"));
         // A non-finite similarity.

@@ -15,12 +15,17 @@ pub(crate) struct ItemKnn {
 
 impl ItemKnn {
     /// Computes the neighbourhoods from the user x item matrix `x`: the items' user vectors
-    /// are weighted, then compared by cosine (the rows of `Xᵀ X`).
+    /// are weighted, then compared by `config.similarity` (the rows of `Xᵀ X`).
     pub(crate) fn train(x: &Csr, config: &Config) -> Self {
         let items = transpose(x);
         let weighted = FittedWeighting::fit(config.weighting, &items).apply(&items);
         ItemKnn {
-            sims: knn(&weighted, config.shrinkage, config.neighbours),
+            sims: knn(
+                &weighted,
+                config.shrinkage,
+                config.similarity,
+                config.neighbours,
+            ),
         }
     }
 

@@ -10,8 +10,10 @@
 //! 2. **Weighting** (`weighting`): `none`, `tfidf` or `bm25` (`bm25_k1`, `bm25_b`), applied to
 //!    the vectors being compared as implicit's `nearest_neighbours` module does: the compared
 //!    rows (items, or users in user mode) are documents and the other side are terms.
-//! 3. **Similarity**: cosine with shrinkage, `sim(a, b) = a·b / (|a| |b| + shrinkage)`; only
-//!    positive similarities are kept, never an item's similarity to itself.
+//! 3. **Similarity** (`similarity`): cosine with shrinkage, `sim(a, b) = a·b / (|a| |b| +
+//!    shrinkage)`, or the raw dot product `a·b` of the weighted vectors, as implicit's
+//!    `BM25Recommender` ranks; only positive similarities are kept, never an item's similarity
+//!    to itself.
 //! 4. **Item mode**: the rows of `Xᵀ X` are computed in parallel (rayon), each truncated to
 //!    its `neighbours` best entries as it is produced, giving a sparse item x item matrix. A
 //!    query scores `score(j) = Σ_h w_h · sim(h, j)` over its history items `h` (weights
@@ -42,6 +44,7 @@
 //! | `bm25_k1` | `1.2` | BM25 term-frequency saturation; >= 0 |
 //! | `bm25_b` | `0.75` | BM25 length normalisation; 0..=1 |
 //! | `binary` | `true` | every interaction value and query weight counts as 1 |
+//! | `similarity` | `"cosine"` | `"cosine"` (with `shrinkage`) or `"dot"` (no normalisation) |
 //! | `recency_decay` | `0.5` | a history item `s` steps before the newest weighs `0.5^s`; 1 = no decay |
 //!
 //! ## Accuracy
@@ -93,6 +96,7 @@ mod weighting;
 
 pub use config::{Config, Mode};
 pub use model::{Cf, MAX_CONTRIBUTIONS};
+pub use similarity::Similarity;
 pub use weighting::Weighting;
 
 // The entry symbol only for the cdylib build (feature `dylib-entry`, on by default): embedders

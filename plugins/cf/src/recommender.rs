@@ -113,7 +113,7 @@ pub(crate) mod tests {
         ] {
             assert!(info.has(c), "{c:?}");
         }
-        assert_eq!(info.params.len(), 8);
+        assert_eq!(info.params.len(), 9);
         assert!(info.params.iter().all(|p| !p.description.is_empty()));
     }
 

@@ -1,4 +1,4 @@
-//! Cosine similarity with shrinkage, by sparse products.
+//! Cosine similarity with shrinkage (or the raw dot product), by sparse products.
 //!
 //! The similarities of a vector `q` to every row of a matrix `M` are the product `q Mᵀ`:
 //! for each of `q`'s terms, walk that term's row of `Mᵀ` (the rows of `M` that contain it) and
@@ -14,6 +14,35 @@ use rayon::prelude::*;
 
 use crate::accumulator::Accumulator;
 use crate::matrix::{row, transpose, Csr};
+
+/// How two weighted vectors are compared (`similarity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Similarity {
+    /// `a·b / (|a| |b| + shrinkage)` (parameter value `cosine`, the default).
+    Cosine,
+    /// `a·b`, as implicit's `BM25Recommender` and `TFIDFRecommender` rank (parameter value
+    /// `dot`): with BM25 weighting, the document-length normalisation then matters.
+    Dot,
+}
+
+impl Similarity {
+    /// Parameter value `cosine` or `dot`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "cosine" => Some(Similarity::Cosine),
+            "dot" => Some(Similarity::Dot),
+            _ => None,
+        }
+    }
+
+    /// The parameter value naming this similarity.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Similarity::Cosine => "cosine",
+            Similarity::Dot => "dot",
+        }
+    }
+}
 
 /// `dot / (norm_a * norm_b + shrinkage)` when it is positive and finite.
 pub(crate) fn cosine(dot: f32, norm_a: f32, norm_b: f32, shrinkage: f32) -> Option<f32> {
@@ -48,16 +77,19 @@ pub(crate) struct CosineIndex {
     by_term: Csr,
     norms: Vec<f32>,
     shrinkage: f32,
+    similarity: Similarity,
 }
 
 impl CosineIndex {
-    /// Indexes the rows of `docs` (documents x terms).
-    pub(crate) fn new(docs: &Csr, shrinkage: f32) -> Self {
+    /// Indexes the rows of `docs` (documents x terms), compared by `similarity` (`shrinkage`
+    /// applies to the cosine).
+    pub(crate) fn new(docs: &Csr, shrinkage: f32, similarity: Similarity) -> Self {
         let norms = (0..docs.rows()).map(|d| norm(row(docs, d).1)).collect();
         CosineIndex {
             by_term: transpose(docs),
             norms,
             shrinkage,
+            similarity,
         }
     }
 
@@ -66,7 +98,7 @@ impl CosineIndex {
         &self.by_term
     }
 
-    /// The cosine similarities of the vector (`terms`, `values`) to every document with a
+    /// The similarities of the vector (`terms`, `values`) to every document with a
     /// positive one, except `skip`, in no particular order. `terms` must be columns of the
     /// indexed matrix.
     pub(crate) fn query(
@@ -86,19 +118,22 @@ impl CosineIndex {
         let q_norm = norm(values);
         acc.iter()
             .filter(|&(d, _)| Some(d) != skip)
-            .filter_map(|(d, dot)| {
-                cosine(dot, q_norm, self.norms[d as usize], self.shrinkage).map(|s| (d, s))
+            .filter_map(|(d, dot)| match self.similarity {
+                Similarity::Cosine => {
+                    cosine(dot, q_norm, self.norms[d as usize], self.shrinkage).map(|s| (d, s))
+                }
+                Similarity::Dot => (dot > 0.0 && dot.is_finite()).then_some((d, dot)),
             })
             .collect()
     }
 }
 
-/// The `k` nearest neighbours of every row of `docs` (documents x terms) by cosine with
-/// `shrinkage`, excluding the row itself and non-positive similarities: a documents x
-/// documents matrix whose row `d` holds `d`'s neighbours.
-pub(crate) fn knn(docs: &Csr, shrinkage: f32, k: usize) -> Csr {
+/// The `k` nearest neighbours of every row of `docs` (documents x terms) by `similarity`
+/// (cosine with `shrinkage`, or dot), excluding the row itself and non-positive similarities:
+/// a documents x documents matrix whose row `d` holds `d`'s neighbours.
+pub(crate) fn knn(docs: &Csr, shrinkage: f32, similarity: Similarity, k: usize) -> Csr {
     let n = docs.rows();
-    let index = CosineIndex::new(docs, shrinkage);
+    let index = CosineIndex::new(docs, shrinkage, similarity);
     let rows: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
         .map_init(
@@ -150,7 +185,7 @@ mod tests {
 
     #[test]
     fn cosine_matches_hand_computation() {
-        let s = knn(&docs(), 0.0, 10);
+        let s = knn(&docs(), 0.0, Similarity::Cosine, 10);
         // |d0| = sqrt 2, |d1| = sqrt 3, |d2| = sqrt 2, |d3| = 1.
         assert!(close(sim(&s, 0, 1).unwrap(), 2.0 / 6f32.sqrt()));
         assert!(close(sim(&s, 1, 2).unwrap(), 1.0 / 6f32.sqrt()));
@@ -166,16 +201,32 @@ mod tests {
     }
 
     #[test]
+    fn dot_similarity_is_the_raw_product_and_ignores_shrinkage() {
+        let s = knn(&docs(), 5.0, Similarity::Dot, 10);
+        assert!(close(sim(&s, 0, 1).unwrap(), 2.0));
+        assert!(close(sim(&s, 1, 2).unwrap(), 1.0));
+        assert!(close(sim(&s, 2, 3).unwrap(), 1.0));
+        assert_eq!(sim(&s, 0, 2), None);
+        assert_eq!(sim(&s, 1, 1), None);
+    }
+
+    #[test]
     fn shrinkage_damps_weakly_supported_similarities() {
-        let s = knn(&docs(), 1.0, 10);
+        let s = knn(&docs(), 1.0, Similarity::Cosine, 10);
         assert!(close(sim(&s, 0, 1).unwrap(), 2.0 / (6f32.sqrt() + 1.0)));
         assert!(close(sim(&s, 2, 3).unwrap(), 1.0 / (2f32.sqrt() + 1.0)));
-        assert!(sim(&s, 0, 1).unwrap() < knn(&docs(), 0.0, 10).get(0, 1).copied().unwrap());
+        assert!(
+            sim(&s, 0, 1).unwrap()
+                < knn(&docs(), 0.0, Similarity::Cosine, 10)
+                    .get(0, 1)
+                    .copied()
+                    .unwrap()
+        );
     }
 
     #[test]
     fn keeps_only_the_best_neighbours() {
-        let s = knn(&docs(), 0.0, 1);
+        let s = knn(&docs(), 0.0, Similarity::Cosine, 1);
         // d1's neighbours: d0 (0.816) and d2 (0.408): only d0 stays.
         assert_eq!(crate::matrix::row(&s, 1).0, &[0]);
         // d2's neighbours: d3 (0.707), d1 (0.408).
@@ -183,7 +234,10 @@ mod tests {
         assert!((0..4).all(|r| crate::matrix::row(&s, r).0.len() <= 1));
         // Ties go to the lower index.
         let tied = dense(&[&[1.0, 0.0], &[1.0, 0.0], &[1.0, 0.0]]);
-        assert_eq!(crate::matrix::row(&knn(&tied, 0.0, 1), 2).0, &[0]);
+        assert_eq!(
+            crate::matrix::row(&knn(&tied, 0.0, Similarity::Cosine, 1), 2).0,
+            &[0]
+        );
     }
 
     #[test]
@@ -196,7 +250,7 @@ mod tests {
         ]);
         let product = &m * &transpose(&m);
         let norms: Vec<f32> = (0..4).map(|r| norm(crate::matrix::row(&m, r).1)).collect();
-        let s = knn(&m, 0.5, 10);
+        let s = knn(&m, 0.5, Similarity::Cosine, 10);
         for a in 0..4 {
             for b in 0..4 {
                 let dot = product.get(a, b).copied().unwrap_or(0.0);
@@ -214,7 +268,7 @@ mod tests {
     #[test]
     fn empty_and_zero_rows_have_no_neighbours() {
         let m = dense(&[&[0.0, 0.0], &[1.0, 0.0]]);
-        let s = knn(&m, 0.0, 5);
+        let s = knn(&m, 0.0, Similarity::Cosine, 5);
         assert_eq!(s.nnz(), 0);
         assert!(cosine(0.0, 0.0, 0.0, 0.0).is_none());
         assert!(cosine(-1.0, 1.0, 1.0, 0.0).is_none());

@@ -3,7 +3,7 @@
 use crate::accumulator::{Accumulator, Scratch};
 use crate::history::HistoryVector;
 use crate::matrix::{row, transpose, Csr};
-use crate::similarity::{keep_best, CosineIndex};
+use crate::similarity::{keep_best, CosineIndex, Similarity};
 use crate::weighting::FittedWeighting;
 use crate::Config;
 
@@ -31,9 +31,9 @@ impl UserKnn {
     /// Indexes the user x item matrix `x`.
     pub(crate) fn new(x: &Csr, config: &Config) -> Self {
         let weighting = FittedWeighting::fit(config.weighting, x);
-        let users = CosineIndex::new(&weighting.apply(x), config.shrinkage);
+        let users = CosineIndex::new(&weighting.apply(x), config.shrinkage, config.similarity);
         let item_users = transpose(x);
-        let items = CosineIndex::new(&item_users, config.shrinkage);
+        let items = CosineIndex::new(&item_users, config.shrinkage, Similarity::Cosine);
         UserKnn {
             users,
             weighting,

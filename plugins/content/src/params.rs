@@ -59,13 +59,15 @@ impl Config {
                 "max_history",
                 d.max_history as i64,
                 "only the user's last N history items build the more-like-this query (1 to 10000)",
-            ),
+            )
+            .search([5, 20, 100]),
             ParamSpec::float(
                 "recency_decay",
                 decimal(d.recency_decay),
                 "a history item s steps before the newest weighs recency_decay^s (0 < d <= 1; \
                  1 = all equal)",
-            ),
+            )
+            .search([1.0, 0.8, 0.5]),
             ParamSpec::int(
                 "max_terms",
                 d.max_terms as i64,
@@ -82,7 +84,8 @@ impl Config {
                 "weight of the popularity prior in recommend: score = bm25 / best bm25 + w * \
                  count / highest count (>= 0; 0 = pure content, popularity only breaks ties \
                  and fills up short lists)",
-            ),
+            )
+            .search([0.0, 0.1, 0.3, 1.0]),
         ];
         for field in TextField::ALL {
             specs.push(ParamSpec::float(

@@ -114,6 +114,7 @@ impl EngineBuilder {
             params: self.params.clone(),
             progress,
             ensemble: Some(EnsembleOptions::default()),
+            tune: None,
         };
         let report = evaluate(dataset, &plugins, &options)?;
         if report.ensemble.is_none() {

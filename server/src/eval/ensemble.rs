@@ -122,11 +122,7 @@ impl Fusion {
             .fold((single(0), f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
         let a = tuned.per_user_ndcg(&input, relevant, k);
         let b = best.per_user_ndcg(&input, relevant, k);
-        let n = a.len().max(2) as f64;
-        let diffs: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
-        let mean = diffs.iter().sum::<f64>() / n;
-        let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let standard_error = (var / n).sqrt();
+        let (mean, standard_error) = super::tune::paired_difference(&a, &b);
         if mean > standard_error {
             (tuned, tuned_ndcg)
         } else {

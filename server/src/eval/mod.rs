@@ -7,10 +7,12 @@ mod protocol;
 mod report;
 mod runner;
 mod trainset;
+mod tune;
 
 pub use ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
 pub use metrics::{Metrics, MetricsAccumulator};
 pub use protocol::{Protocol, Split};
 pub use report::{EvalReport, PluginResult};
-pub use runner::{evaluate, evaluate_plugin, EnsembleOptions, EvalOptions};
+pub use runner::{evaluate, evaluate_plugin, EnsembleOptions, EvalOptions, TuneOptions};
 pub use trainset::TrainSet;
+pub use tune::{SearchOverrides, Trial, Tuning};

@@ -3,7 +3,7 @@ use std::fmt::Write;
 use recsys_plugin_api::Params;
 use serde::{Deserialize, Serialize};
 
-use super::{EnsembleSpec, Metrics};
+use super::{EnsembleSpec, Metrics, Tuning};
 
 /// One plugin's evaluation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +43,9 @@ pub struct EvalReport {
     pub train_interactions: usize,
     /// One entry per plugin, in the order evaluated (then the ensemble, if tuned).
     pub results: Vec<PluginResult>,
+    /// What `--tune` tried and chose, per plugin.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tuning: Vec<Tuning>,
     /// The tuned ensemble, with `--ensemble`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ensemble: Option<EnsembleSpec>,
@@ -64,6 +67,9 @@ impl EvalReport {
             self.users_evaluated
         );
         let k = self.k;
+        for tuning in &self.tuning {
+            let _ = writeln!(out, "{}", tuning.summary(k));
+        }
         let _ = writeln!(
             out,
             "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",

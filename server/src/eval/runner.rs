@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use recsys_plugin_api::{Params, Query};
 
 use super::ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
+use super::tune::{search_space, SearchOverrides};
 use super::{EvalReport, Metrics, MetricsAccumulator, PluginResult, Protocol, Split, TrainSet};
 use crate::dataset::Dataset;
 use crate::plugins::{LoadedPlugin, TrainedModel};
@@ -26,6 +27,15 @@ pub struct EvalOptions {
     pub progress: bool,
     /// Also tune and evaluate an ensemble of the plugins.
     pub ensemble: Option<EnsembleOptions>,
+    /// First tune each plugin's parameters on the validation folds.
+    pub tune: Option<TuneOptions>,
+}
+
+/// How plugin parameters are tuned (`recsys evaluate --tune`).
+#[derive(Debug, Clone, Default)]
+pub struct TuneOptions {
+    /// Search values that replace a plugin's declared ones: plugin -> parameter -> values.
+    pub search: SearchOverrides,
 }
 
 /// How the ensemble is tuned.
@@ -35,7 +45,8 @@ pub struct EnsembleOptions {
     pub depth: usize,
     /// At most this many validation users are used for tuning.
     pub max_tuning_users: usize,
-    /// Validation folds are added (up to 3) until they hold this many users.
+    /// Validation folds are added (up to 3) until they hold this many users. The folds and
+    /// these limits are also those of `--tune`.
     pub min_validation_users: usize,
 }
 
@@ -246,7 +257,8 @@ fn validation_folds(
 }
 
 /// Splits `dataset` with the protocol and evaluates every plugin on the same split; with
-/// [`EvalOptions::ensemble`], also tunes and evaluates their fusion.
+/// [`EvalOptions::tune`], first tunes each plugin's parameters on validation folds carved out
+/// of the training data; with [`EvalOptions::ensemble`], also tunes and evaluates their fusion.
 pub fn evaluate(
     dataset: &Dataset,
     plugins: &[LoadedPlugin],
@@ -254,45 +266,102 @@ pub fn evaluate(
 ) -> Result<EvalReport> {
     let k = options.k;
     let split = Split::new(&dataset.interactions, options.protocol);
-    let folds = match &options.ensemble {
-        Some(opts) => validation_folds(dataset, &split, options.protocol, opts),
-        None => Vec::new(),
+    let validation = options.ensemble.is_some() || options.tune.is_some();
+    let fold_options = options.ensemble.clone().unwrap_or_default();
+    let folds = if validation {
+        validation_folds(dataset, &split, options.protocol, &fold_options)
+    } else {
+        Vec::new()
     };
     let set = TrainSet::new(dataset, split);
     let depth = options.ensemble.as_ref().map_or(k, |e| e.depth.max(k));
-    let params_of = |p: &LoadedPlugin| options.params.get(p.name()).cloned().unwrap_or_default();
-    let (mut results, mut lists): (Vec<PluginResult>, Vec<Option<RankedLists>>) = plugins
+    // Per fold, a deterministic, evenly spread sample of its validation users.
+    let per_fold = fold_options
+        .max_tuning_users
+        .max(1)
+        .div_ceil(folds.len().max(1));
+    let fold_users: Vec<Vec<(u32, Vec<u32>)>> = folds
         .iter()
-        .map(|plugin| run_plugin(&set, plugin, &params_of(plugin), k, depth, options.progress))
-        .unzip();
+        .map(|fold| {
+            let step = fold.test.len().div_ceil(per_fold).max(1);
+            fold.test.iter().step_by(step).cloned().collect()
+        })
+        .collect();
+    let tuning_users: Vec<(u32, Vec<u32>)> = fold_users.concat();
+    let relevant: Vec<&[u32]> = tuning_users.iter().map(|(_, r)| r.as_slice()).collect();
+    if validation && tuning_users.is_empty() {
+        return Err(crate::Error::Usage(
+            "no user has validation items (users need at least 3 interactions): nothing to tune"
+                .into(),
+        ));
+    }
+    // Trains on every validation fold and ranks its users: (fit seconds, one list per user).
+    let validate = |plugin: &LoadedPlugin, params: &Params| -> Result<(f64, RankedLists)> {
+        let mut fit_seconds = 0.0;
+        let mut lists = Vec::with_capacity(tuning_users.len());
+        for (fold, users) in folds.iter().zip(&fold_users) {
+            let (fit, _, fold_lists) = train_and_rank(fold, plugin, params, users, depth, false)?;
+            fit_seconds += fit;
+            lists.extend(fold_lists);
+        }
+        Ok((fit_seconds, lists))
+    };
+
+    let mut results = Vec::new();
+    let mut test_lists: Vec<Option<RankedLists>> = Vec::new();
+    let mut validation_lists: Vec<Option<RankedLists>> = Vec::new();
+    let mut tunings = Vec::new();
+    for plugin in plugins {
+        let mut params = options
+            .params
+            .get(plugin.name())
+            .cloned()
+            .unwrap_or_default();
+        let mut lists = None;
+        if let Some(tune) = &options.tune {
+            let space = search_space(plugin.info(), &params, tune.search.get(plugin.name()))?;
+            if options.progress {
+                eprintln!(
+                    "{}: tuning {} parameter(s) on {} validation users",
+                    plugin.name(),
+                    space.len(),
+                    tuning_users.len()
+                );
+            }
+            let (tuning, chosen_lists) =
+                super::tune::tune(plugin.name(), &params, space, &relevant, k, |p| {
+                    validate(plugin, p).map(|(_, lists)| lists)
+                });
+            params = tuning.chosen().clone();
+            lists = chosen_lists;
+            tunings.push(tuning);
+        }
+        let (result, lists_on_test) = run_plugin(&set, plugin, &params, k, depth, options.progress);
+        results.push(result);
+        test_lists.push(lists_on_test);
+        validation_lists.push(lists);
+    }
     let mut ensemble = None;
-    if let Some(opts) = &options.ensemble {
+    if options.ensemble.is_some() {
         let start = Instant::now();
         // Members: the plugins that succeeded on the test run.
-        let members: Vec<usize> = (0..plugins.len()).filter(|&i| lists[i].is_some()).collect();
-        // Per fold, a deterministic, evenly spread sample of its validation users.
-        let per_fold = opts.max_tuning_users.max(1).div_ceil(folds.len().max(1));
-        let fold_users: Vec<Vec<(u32, Vec<u32>)>> = folds
-            .iter()
-            .map(|fold| {
-                let step = fold.test.len().div_ceil(per_fold).max(1);
-                fold.test.iter().step_by(step).cloned().collect()
-            })
+        let members: Vec<usize> = (0..plugins.len())
+            .filter(|&i| test_lists[i].is_some())
             .collect();
-        let tuning_users: Vec<(u32, Vec<u32>)> = fold_users.concat();
         let mut val_lists = Vec::new();
         let mut member_specs = Vec::new();
         let mut fit_seconds = 0.0;
         for &i in &members {
             let plugin = &plugins[i];
-            let params = params_of(plugin);
-            let mut lists = Vec::with_capacity(tuning_users.len());
-            for (fold, users) in folds.iter().zip(&fold_users) {
-                let (fit, _, fold_lists) =
-                    train_and_rank(fold, plugin, &params, users, depth, options.progress)?;
-                fit_seconds += fit;
-                lists.extend(fold_lists);
-            }
+            let params = results[i].params.clone();
+            let lists = match validation_lists[i].take() {
+                Some(lists) => lists,
+                None => {
+                    let (fit, lists) = validate(plugin, &params)?;
+                    fit_seconds += fit;
+                    lists
+                }
+            };
             fit_seconds += results[i].fit_seconds;
             let alone = score_lists(&lists, &tuning_users, k, set.n_items()).ndcg;
             member_specs.push(EnsembleMember {
@@ -304,23 +373,22 @@ pub fn evaluate(
             });
             val_lists.push(lists);
         }
-        if member_specs.is_empty() || tuning_users.is_empty() {
+        if member_specs.is_empty() {
             return Err(crate::Error::Usage(
-                "no plugin succeeded or no user has validation items: nothing to ensemble".into(),
+                "no plugin succeeded: nothing to ensemble".into(),
             ));
         }
-        let relevant: Vec<&[u32]> = tuning_users.iter().map(|(_, r)| r.as_slice()).collect();
         let (fusion, val_ndcg) = Fusion::tune_guarded(&val_lists, &relevant, k, set.n_items());
         for (m, w) in member_specs.iter_mut().zip(&fusion.weights) {
             m.weight = *w;
         }
-        let test_lists: Vec<Vec<Vec<u32>>> = members
+        let member_lists: Vec<Vec<Vec<u32>>> = members
             .iter()
-            .map(|&i| lists[i].take().unwrap_or_default())
+            .map(|&i| test_lists[i].take().unwrap_or_default())
             .collect();
         let test_relevant: Vec<&[u32]> = set.test.iter().map(|(_, r)| r.as_slice()).collect();
         let metrics = fusion.score(
-            &FusionInput::new(&test_lists),
+            &FusionInput::new(&member_lists),
             &test_relevant,
             k,
             set.n_items(),
@@ -363,6 +431,7 @@ pub fn evaluate(
         n_items: dataset.n_items(),
         train_interactions: set.csr.nnz(),
         results,
+        tuning: tunings,
         ensemble,
     })
 }

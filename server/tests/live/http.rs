@@ -944,6 +944,7 @@ async fn evaluation_and_eda_when_present() {
         n_items: 300,
         train_interactions: 19_000,
         results: Vec::new(),
+        tuning: Vec::new(),
         ensemble: Some(fixture().engine.ensemble().clone()),
     };
     let app = app_with(WebConfig {

@@ -210,6 +210,7 @@ fn a_panic_in_recommend_disables_that_model_only() {
         params: [("panicky".to_string(), params)].into(),
         progress: false,
         ensemble: None,
+        tune: None,
     };
     let report = evaluate(&dataset, all.plugins(), &options).unwrap();
     let panicked = &report.results[0];
@@ -248,6 +249,7 @@ fn musical_instruments_reference_figures() {
         params: Default::default(),
         progress: false,
         ensemble: None,
+        tune: None,
     };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
@@ -285,6 +287,7 @@ fn the_ensemble_beats_its_best_member_on_musical_instruments() {
         params: Default::default(),
         progress: false,
         ensemble: Some(recsys::eval::EnsembleOptions::default()),
+        tune: None,
     };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
@@ -312,6 +315,95 @@ fn the_ensemble_beats_its_best_member_on_musical_instruments() {
     let roundtrip: recsys::eval::EnsembleSpec =
         serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
     assert_eq!(roundtrip.fusion(), spec.fusion());
+}
+
+/// `--tune` searches on validation folds carved from the training data: the test items cannot
+/// sway it (replacing every user's test item changes no trial's score), the chosen parameters
+/// are the ones evaluated on the test items, and the ensemble is built from them.
+#[test]
+fn tuning_never_sees_the_test_items_and_evaluates_its_choice() {
+    let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
+    let mut registry = PluginRegistry::new();
+    registry.add(load("recsys-cf"));
+    registry.add(load("recsys-plugin-popularity"));
+    let search: recsys::eval::SearchOverrides = [(
+        "cf".to_string(),
+        [
+            ("neighbours".to_string(), vec![5.into(), 100.into()]),
+            ("recency_decay".to_string(), vec![1.0.into(), 0.5.into()]),
+        ]
+        .into(),
+    )]
+    .into();
+    let options = EvalOptions {
+        k: 10,
+        protocol: Protocol::LeaveLastOut,
+        params: [(
+            "cf".to_string(),
+            recsys_plugin_api::Params::new()
+                .with("shrinkage", 0.0.into())
+                .with("mode", "item".into())
+                .with("weighting", "none".into())
+                .with("bm25_k1", 1.2.into())
+                .with("similarity", "cosine".into()),
+        )]
+        .into(),
+        progress: false,
+        ensemble: Some(recsys::eval::EnsembleOptions::default()),
+        tune: Some(recsys::eval::TuneOptions { search }),
+    };
+    let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
+    println!("{}", report.table());
+    let cf = &report.tuning[0];
+    assert_eq!(cf.plugin, "cf");
+    assert_eq!(cf.validation_users, 2 * 1429);
+    // The fixed parameters are not searched (unless --search names them); they stay in every
+    // trial.
+    assert_eq!(
+        cf.space.keys().collect::<Vec<_>>(),
+        ["neighbours", "recency_decay"]
+    );
+    assert!(cf.trials.len() >= 3, "{:?}", cf.trials);
+    for trial in &cf.trials {
+        assert_eq!(trial.params.get("shrinkage"), Some(&0.0.into()));
+        assert!(trial.validation_ndcg.is_some(), "{trial:?}");
+    }
+    assert_eq!(&report.results[0].params, cf.chosen());
+    let member = &report.ensemble.as_ref().unwrap().members[0];
+    assert_eq!(&member.params, cf.chosen());
+    // Popularity declares nothing to search: one trial, its start.
+    assert!(report.tuning[1].space.is_empty());
+    assert_eq!(report.tuning[1].trials.len(), 1);
+
+    // Every user's test item (the latest interaction) replaced by another item: the test
+    // metrics change, the tuning does not.
+    let mut other = dataset.clone();
+    let n_items = other.n_items() as u32;
+    let mut latest: std::collections::HashMap<u32, usize> = Default::default();
+    for (i, x) in other.interactions.iter().enumerate() {
+        let best = latest.entry(x.user).or_insert(i);
+        let b = &other.interactions[*best];
+        if (x.timestamp, x.order) > (b.timestamp, b.order) {
+            *best = i;
+        }
+    }
+    for &i in latest.values() {
+        let x = &mut other.interactions[i];
+        x.item = (x.item + 7) % n_items;
+    }
+    let moved = evaluate(&other, registry.plugins(), &options).unwrap();
+    let scores = |r: &recsys::eval::EvalReport| -> Vec<Option<f64>> {
+        r.tuning[0]
+            .trials
+            .iter()
+            .map(|t| t.validation_ndcg)
+            .collect()
+    };
+    assert_eq!(scores(&report), scores(&moved));
+    assert_ne!(
+        report.results[0].metrics.unwrap().ndcg,
+        moved.results[0].metrics.unwrap().ndcg
+    );
 }
 
 fn recsys(args: &[&str]) -> (bool, String) {
@@ -362,4 +454,31 @@ fn plugin_check_passes_bundled_plugins_and_reports_broken_ones() {
         "{text}"
     );
     assert!(text.contains("fails the compliance suite"), "{text}");
+}
+
+/// `--search` values are checked against the plugin's parameters before anything is trained,
+/// and need `--tune`.
+#[test]
+fn bad_search_values_are_refused_with_the_parameter_named() {
+    let data = musical_instruments();
+    let dir = artifact_dir();
+    let base = [
+        "evaluate",
+        "--quiet",
+        "--plugins",
+        "cf",
+        "--plugin-dir",
+        dir.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| recsys(&[&base[..], extra].concat());
+    let (ok, text) = run(&["--tune", "--search", "cf.nope=1,2"]);
+    assert!(!ok && text.contains("no parameter `nope`"), "{text}");
+    let (ok, text) = run(&["--tune", "--search", "cf.neighbours=10,many"]);
+    assert!(!ok && text.contains("neighbours"), "{text}");
+    let (ok, text) = run(&["--tune", "--search", "neighbours=10,20"]);
+    assert!(!ok && text.contains("PLUGIN.NAME"), "{text}");
+    let (ok, text) = run(&["--search", "cf.neighbours=10,20"]);
+    assert!(!ok && text.contains("--tune"), "{text}");
 }
