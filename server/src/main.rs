@@ -8,6 +8,7 @@ use recsys::config::Settings;
 use recsys::dataset::{Dataset, Format};
 use recsys::eval::{
     evaluate, EnsembleOptions, EvalOptions, Protocol, SearchOverrides, TuneOptions,
+    ValidationOptions,
 };
 use recsys::plugins::PluginRegistry;
 use recsys::synth::SynthOptions;
@@ -245,6 +246,10 @@ struct EvaluateArgs {
     /// How many items each plugin ranks before fusion.
     #[arg(long, default_value_t = 100)]
     ensemble_depth: usize,
+    /// At most this many validation folds for --ensemble and --tune (each one more of each
+    /// user's latest training interactions; added until they hold 2,000 users).
+    #[arg(long, default_value_t = 3)]
+    folds: usize,
     /// First tune each plugin's parameters (the values it declares worth searching, or those
     /// of --search) on validation folds carved out of the training data, then evaluate the
     /// chosen ones on the test items. Parameters fixed with --param are not searched.
@@ -391,9 +396,8 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
     if dataset.interactions.is_empty() {
         bail!("the data files hold no interactions (metadata alone cannot be evaluated)");
     }
-    let ensemble = args.ensemble.then(|| EnsembleOptions {
+    let ensemble = args.ensemble.then_some(EnsembleOptions {
         depth: args.ensemble_depth,
-        ..EnsembleOptions::default()
     });
     let tune = if args.tune {
         let mut search = SearchOverrides::new();
@@ -413,6 +417,10 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         progress: !args.quiet,
         ensemble,
         tune,
+        validation: ValidationOptions {
+            max_folds: args.folds,
+            ..ValidationOptions::default()
+        },
     };
     let report = evaluate(&dataset, &selected, &options)?;
     print!("{}", report.table());

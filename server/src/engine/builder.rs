@@ -115,6 +115,7 @@ impl EngineBuilder {
             progress,
             ensemble: Some(EnsembleOptions::default()),
             tune: None,
+            validation: Default::default(),
         };
         let report = evaluate(dataset, &plugins, &options)?;
         if report.ensemble.is_none() {

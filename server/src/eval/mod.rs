@@ -13,6 +13,8 @@ pub use ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
 pub use metrics::{Metrics, MetricsAccumulator};
 pub use protocol::{Protocol, Split};
 pub use report::{EvalReport, PluginResult};
-pub use runner::{evaluate, evaluate_plugin, EnsembleOptions, EvalOptions, TuneOptions};
+pub use runner::{
+    evaluate, evaluate_plugin, EnsembleOptions, EvalOptions, TuneOptions, ValidationOptions,
+};
 pub use trainset::TrainSet;
 pub use tune::{SearchOverrides, Trial, Tuning};

@@ -29,6 +29,8 @@ pub struct EvalOptions {
     pub ensemble: Option<EnsembleOptions>,
     /// First tune each plugin's parameters on the validation folds.
     pub tune: Option<TuneOptions>,
+    /// The validation folds of `ensemble` and `tune`.
+    pub validation: ValidationOptions,
 }
 
 /// How plugin parameters are tuned (`recsys evaluate --tune`).
@@ -38,24 +40,37 @@ pub struct TuneOptions {
     pub search: SearchOverrides,
 }
 
-/// How the ensemble is tuned.
+/// How the ensemble is built.
 #[derive(Debug, Clone)]
 pub struct EnsembleOptions {
     /// How many items each plugin ranks before fusion.
     pub depth: usize,
-    /// At most this many validation users are used for tuning.
-    pub max_tuning_users: usize,
-    /// Validation folds are added (up to 3) until they hold this many users. The folds and
-    /// these limits are also those of `--tune`.
-    pub min_validation_users: usize,
 }
 
 impl Default for EnsembleOptions {
     fn default() -> Self {
-        EnsembleOptions {
-            depth: 100,
-            max_tuning_users: 5_000,
-            min_validation_users: 2_000,
+        EnsembleOptions { depth: 100 }
+    }
+}
+
+/// The validation folds that `--ensemble` and `--tune` score on, carved out of the training
+/// data.
+#[derive(Debug, Clone)]
+pub struct ValidationOptions {
+    /// At most this many validation users are used (spread evenly over the folds).
+    pub max_users: usize,
+    /// Folds are added (up to `max_folds`) until they hold this many users.
+    pub min_users: usize,
+    /// At most this many folds.
+    pub max_folds: usize,
+}
+
+impl Default for ValidationOptions {
+    fn default() -> Self {
+        ValidationOptions {
+            max_users: 5_000,
+            min_users: 2_000,
+            max_folds: 3,
         }
     }
 }
@@ -233,18 +248,18 @@ pub fn evaluate_plugin(
 /// Validation folds carved out of the training interactions only: fold 1 holds out what the
 /// protocol would hold out of the training data (under leave-last-out, each user's latest
 /// training interaction), fold 2 the same of fold 1's training part, and so on, until
-/// `min_validation_users` users are covered or 3 folds are made. Small datasets get more
+/// `min_users` users are covered or `max_folds` folds are made. Small datasets get more
 /// validation evidence this way; the test items are never seen.
 fn validation_folds(
     dataset: &Dataset,
     split: &Split,
     protocol: Protocol,
-    options: &EnsembleOptions,
+    options: &ValidationOptions,
 ) -> Vec<TrainSet> {
     let mut folds = Vec::new();
     let mut remaining = split.train.clone();
     let mut covered = 0;
-    while folds.len() < 3 && covered < options.min_validation_users {
+    while folds.len() < options.max_folds.max(1) && covered < options.min_users {
         let fold = Split::new(&remaining, protocol);
         if fold.test.is_empty() {
             break;
@@ -267,17 +282,17 @@ pub fn evaluate(
     let k = options.k;
     let split = Split::new(&dataset.interactions, options.protocol);
     let validation = options.ensemble.is_some() || options.tune.is_some();
-    let fold_options = options.ensemble.clone().unwrap_or_default();
     let folds = if validation {
-        validation_folds(dataset, &split, options.protocol, &fold_options)
+        validation_folds(dataset, &split, options.protocol, &options.validation)
     } else {
         Vec::new()
     };
     let set = TrainSet::new(dataset, split);
     let depth = options.ensemble.as_ref().map_or(k, |e| e.depth.max(k));
     // Per fold, a deterministic, evenly spread sample of its validation users.
-    let per_fold = fold_options
-        .max_tuning_users
+    let per_fold = options
+        .validation
+        .max_users
         .max(1)
         .div_ceil(folds.len().max(1));
     let fold_users: Vec<Vec<(u32, Vec<u32>)>> = folds

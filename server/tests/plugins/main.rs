@@ -211,6 +211,7 @@ fn a_panic_in_recommend_disables_that_model_only() {
         progress: false,
         ensemble: None,
         tune: None,
+        validation: Default::default(),
     };
     let report = evaluate(&dataset, all.plugins(), &options).unwrap();
     let panicked = &report.results[0];
@@ -250,6 +251,7 @@ fn musical_instruments_reference_figures() {
         progress: false,
         ensemble: None,
         tune: None,
+        validation: Default::default(),
     };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
@@ -288,6 +290,7 @@ fn the_ensemble_beats_its_best_member_on_musical_instruments() {
         progress: false,
         ensemble: Some(recsys::eval::EnsembleOptions::default()),
         tune: None,
+        validation: Default::default(),
     };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
@@ -351,6 +354,7 @@ fn tuning_never_sees_the_test_items_and_evaluates_its_choice() {
         progress: false,
         ensemble: Some(recsys::eval::EnsembleOptions::default()),
         tune: Some(recsys::eval::TuneOptions { search }),
+        validation: Default::default(),
     };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
