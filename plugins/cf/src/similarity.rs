@@ -143,6 +143,9 @@ pub(crate) fn knn(docs: &Csr, shrinkage: f32, similarity: Similarity, k: usize) 
                 let mut best = index.query(terms, values, Some(d as u32), acc);
                 keep_best(&mut best, k);
                 best.sort_unstable_by_key(|&(j, _)| j);
+                // The query returned every positively similar row: without this, each kept
+                // row would hold that capacity, O(rows²) memory in all.
+                best.shrink_to_fit();
                 best
             },
         )
