@@ -3,57 +3,83 @@
 //! ```text
 //! offset  size  field
 //!      0     8  magic "RECSYSMF"
-//!      8     4  format version (u32) = 1
+//!      8     4  format version (u32) = 2
 //!     12     4  algorithm (u32): 0 = ALS, 1 = BPR
 //!     16     4  factors k (u32)
-//!     20     4  flags (u32): bit 0 = binary confidences
+//!     20     4  flags (u32): bit 0 = binary confidences, bit 1 = user keys stored
 //!     24     8  n_users (u64)
 //!     32     8  n_items (u64)
 //!     40     4  regularization (f32)
 //!     44     4  alpha (f32)
-//!     48        user factors, n_users * k f32
+//!     48     4  BPR fold-in learning rate (f32)
+//!     52     4  BPR fold-in epochs (u32)
+//!     56     4  BPR fold-in popular_negatives (f32)
+//!     60        user factors, n_users * k f32
 //!               item factors, n_items * k f32
 //!               item biases, n_items f32 (BPR only)
 //!               popularity, n_items u32
+//!               user keys, n_users u64 (flag bit 1 only)
 //!    end−4     4  CRC-32 (IEEE) of every byte before it
 //! ```
+//!
+//! Version 1 files (no fold-in schedule, no user keys, a 48-byte header) still load: their
+//! BPR fold-ins use the default schedule and every query is folded in.
 //!
 //! [`load`] checks the magic, version, checksum, every size against the bytes actually there
 //! (before allocating) and that nothing trails; it never panics on bad input.
 
 use crate::confidence::Confidence;
 use crate::error::{MfError, Result};
+use crate::foldin_bpr::BprSchedule;
 use crate::model::{MatrixFactorization, ModelParts};
-use crate::params::{Algorithm, MAX_FACTORS};
+use crate::params::{Algorithm, MfParams, MAX_FACTORS};
 
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"RECSYSMF";
 /// The format version written by [`save`].
-pub const VERSION: u32 = 1;
-const HEADER_LEN: usize = 48;
+pub const VERSION: u32 = 2;
+/// The header length of version 1, the shortest.
+const HEADER_LEN_V1: usize = 48;
+const HEADER_LEN: usize = 60;
+/// Flag bits.
+const BINARY: u32 = 1;
+const USER_KEYS: u32 = 2;
 
 /// Serialises a model.
 pub fn save(model: &MatrixFactorization) -> Vec<u8> {
     let p = model.parts();
     let floats = p.user_factors.len() + p.item_factors.len() + p.item_bias.len();
-    let mut out = Vec::with_capacity(HEADER_LEN + 4 * (floats + p.popularity.len()) + 4);
+    let keys = model.user_keys();
+    let mut out =
+        Vec::with_capacity(HEADER_LEN + 4 * (floats + p.popularity.len()) + 8 * keys.len() + 4);
+    let mut flags = 0;
+    if p.confidence.binary {
+        flags |= BINARY;
+    }
+    if !keys.is_empty() {
+        flags |= USER_KEYS;
+    }
     out.extend_from_slice(MAGIC);
     let algorithm: u32 = match p.algorithm {
         Algorithm::Als => 0,
         Algorithm::Bpr => 1,
     };
-    for v in [
-        VERSION,
-        algorithm,
-        p.factors as u32,
-        u32::from(p.confidence.binary),
-    ] {
+    for v in [VERSION, algorithm, p.factors as u32, flags] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(&(model.n_users() as u64).to_le_bytes());
     out.extend_from_slice(&(model.n_items() as u64).to_le_bytes());
     out.extend_from_slice(&p.regularization.to_le_bytes());
     out.extend_from_slice(&p.confidence.alpha.to_le_bytes());
+    let schedule = model.bpr_schedule();
+    out.extend_from_slice(&schedule.learning_rate.to_le_bytes());
+    // Validated models have at most u32::MAX epochs in practice; saturate rather than wrap.
+    out.extend_from_slice(
+        &u32::try_from(schedule.epochs)
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    out.extend_from_slice(&schedule.popular_negatives.to_le_bytes());
     for v in p
         .user_factors
         .iter()
@@ -63,6 +89,9 @@ pub fn save(model: &MatrixFactorization) -> Vec<u8> {
         out.extend_from_slice(&v.to_le_bytes());
     }
     for v in &p.popularity {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in keys {
         out.extend_from_slice(&v.to_le_bytes());
     }
     let crc = crc32fast::hash(&out);
@@ -117,6 +146,18 @@ impl<'a> Reader<'a> {
             .map(|c| f([c[0], c[1], c[2], c[3]]))
             .collect())
     }
+    /// `count` little-endian u64 values, after checking that they are all there.
+    fn u64s(&mut self, count: u64, what: &str) -> Result<Vec<u64>> {
+        let len = usize::try_from(count)
+            .ok()
+            .and_then(|c| c.checked_mul(8))
+            .ok_or_else(|| corrupt(format!("{what}: {count} values cannot fit in memory")))?;
+        let bytes = self.take(len, what)?;
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8 bytes")))
+            .collect())
+    }
 }
 
 /// Restores a model written by [`save`].
@@ -124,11 +165,11 @@ pub fn load(bytes: &[u8]) -> Result<MatrixFactorization> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(corrupt("not an mf model (bad magic number)"));
     }
-    if bytes.len() < HEADER_LEN + 4 {
+    if bytes.len() < HEADER_LEN_V1 + 4 {
         return Err(corrupt(format!(
             "truncated: {} bytes, the header alone takes {}",
             bytes.len(),
-            HEADER_LEN + 4
+            HEADER_LEN_V1 + 4
         )));
     }
     let (payload, crc) = bytes.split_at(bytes.len() - 4);
@@ -136,9 +177,9 @@ pub fn load(bytes: &[u8]) -> Result<MatrixFactorization> {
         bytes: &payload[MAGIC.len()..],
     };
     let version = r.u32("version")?;
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(corrupt(format!(
-            "format version {version}, this plugin reads version {VERSION}"
+            "format version {version}, this plugin reads versions 1 to {VERSION}"
         )));
     }
     let stored_crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
@@ -157,13 +198,27 @@ pub fn load(bytes: &[u8]) -> Result<MatrixFactorization> {
         return Err(corrupt(format!("{factors} factors")));
     }
     let flags = r.u32("flags")?;
-    if flags > 1 {
+    let known = if version == 1 {
+        BINARY
+    } else {
+        BINARY | USER_KEYS
+    };
+    if flags & !known != 0 {
         return Err(corrupt(format!("unknown flags {flags:#x}")));
     }
     let n_users = r.u64("n_users")?;
     let n_items = r.u64("n_items")?;
     let regularization = r.f32("regularization")?;
     let alpha = r.f32("alpha")?;
+    let schedule = if version == 1 {
+        MfParams::default().bpr_schedule()
+    } else {
+        BprSchedule {
+            learning_rate: r.f32("fold-in learning rate")?,
+            epochs: r.u32("fold-in epochs")? as usize,
+            popular_negatives: r.f32("fold-in popular_negatives")?,
+        }
+    };
     let k = factors as u64;
     let count = |n: u64, what: &str| {
         n.checked_mul(k)
@@ -185,6 +240,11 @@ pub fn load(bytes: &[u8]) -> Result<MatrixFactorization> {
     };
     let item_bias = r.words(n_bias, "item biases", f32::from_le_bytes)?;
     let popularity = r.words(n_items, "popularity", u32::from_le_bytes)?;
+    let user_keys = if flags & USER_KEYS != 0 {
+        r.u64s(n_users, "user keys")?
+    } else {
+        Vec::new()
+    };
     if !r.bytes.is_empty() {
         return Err(corrupt(format!(
             "{} unexpected trailing bytes",
@@ -197,13 +257,15 @@ pub fn load(bytes: &[u8]) -> Result<MatrixFactorization> {
         regularization,
         confidence: Confidence {
             alpha,
-            binary: flags & 1 == 1,
+            binary: flags & BINARY != 0,
         },
         user_factors,
         item_factors,
         item_bias,
         popularity,
     })
+    .and_then(|m| m.with_user_keys(user_keys))
+    .and_then(|m| m.with_bpr_schedule(schedule))
     .map_err(|e| corrupt(e.to_string()))
 }
 
@@ -230,6 +292,46 @@ mod tests {
             popularity: vec![4, 0, 9],
         })
         .unwrap()
+        .with_user_keys(vec![11, u64::MAX])
+        .unwrap()
+        .with_bpr_schedule(BprSchedule {
+            learning_rate: 0.5,
+            epochs: 7,
+            popular_negatives: 0.25,
+        })
+        .unwrap()
+    }
+
+    /// The version 1 file of `m` (no schedule, no keys), as the previous release wrote it.
+    fn save_v1(m: &MatrixFactorization) -> Vec<u8> {
+        let v2 = save(m);
+        let keys = 8 * m.user_keys().len();
+        let mut out = v2[..HEADER_LEN_V1].to_vec();
+        out[8..12].copy_from_slice(&1u32.to_le_bytes());
+        out[20..24].copy_from_slice(&u32::from(m.parts().confidence.binary).to_le_bytes());
+        out.extend_from_slice(&v2[HEADER_LEN..v2.len() - 4 - keys]);
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn reads_version_1_files() {
+        for a in [Algorithm::Als, Algorithm::Bpr] {
+            let m = model(a);
+            let old = load(&save_v1(&m)).unwrap();
+            assert_eq!(old.parts(), m.parts());
+            assert!(old.user_keys().is_empty());
+            assert_eq!(old.bpr_schedule(), MfParams::default().bpr_schedule());
+            // Re-saved, it becomes a version 2 file without keys.
+            let again = load(&save(&old)).unwrap();
+            assert!(again.user_keys().is_empty());
+            assert_eq!(again.parts(), m.parts());
+        }
+        let mut future = save(&model(Algorithm::Als));
+        future[8..12].copy_from_slice(&3u32.to_le_bytes());
+        let err = load(&future).unwrap_err().to_string();
+        assert!(err.contains("version 3"), "{err}");
     }
 
     #[test]
@@ -239,6 +341,8 @@ mod tests {
             let bytes = save(&m);
             let back = load(&bytes).unwrap();
             assert_eq!(back.parts(), m.parts());
+            assert_eq!(back.user_keys(), m.user_keys());
+            assert_eq!(back.bpr_schedule(), m.bpr_schedule());
             assert_eq!(save(&back), bytes);
         }
     }

@@ -5,9 +5,10 @@ use recsys_plugin_api::{Contribution, Explanation, Query, Scored};
 
 use crate::confidence::Confidence;
 use crate::error::{MfError, Result};
-use crate::foldin::{entries, FoldIn, FoldedUser};
+use crate::foldin::{entries, set_key, FoldIn, FoldedUser};
+use crate::foldin_bpr::{cumulative, liked, BprFoldIn, BprSchedule, BprUser};
 use crate::linalg::{dot, dots, gram};
-use crate::params::{Algorithm, MAX_FACTORS};
+use crate::params::{Algorithm, MfParams, MAX_FACTORS};
 use recsys_plugin_api::top_k as top_k_scores;
 
 /// Everything a model is made of (and what [`crate::io`] writes). Factor matrices are
@@ -41,6 +42,23 @@ pub struct MatrixFactorization {
     popularity_scores: Vec<f32>,
     item_norms: Vec<f32>,
     gram: Vec<f64>,
+    /// Per training user, [`set_key`] of the items they liked in training (BPR); empty when
+    /// unknown or unused (then every query is folded in).
+    user_keys: Vec<u64>,
+    /// The SGD schedule of BPR fold-ins.
+    schedule: BprSchedule,
+    /// Inclusive prefix sums of `popularity` (BPR fold-in's negative sampler).
+    popularity_cumulative: Vec<u64>,
+}
+
+/// Which user vector serves a query.
+enum User {
+    /// The stored vector of a training user whose query likes the same items as in training.
+    Trained(usize),
+    /// The ALS ridge fold-in.
+    Ridge(FoldedUser),
+    /// The BPR SGD fold-in.
+    Bpr(BprUser),
 }
 
 /// Item counts above which scoring runs on the rayon pool (below it, threads cost more than
@@ -95,8 +113,52 @@ impl MatrixFactorization {
             popularity_scores: parts.popularity.iter().map(|&c| c as f32).collect(),
             item_norms,
             gram: gram(&parts.item_factors, k),
+            user_keys: Vec::new(),
+            schedule: MfParams::default().bpr_schedule(),
+            popularity_cumulative: cumulative(&parts.popularity),
             parts,
         })
+    }
+
+    /// Records each training user's liked items ([`set_key`] of the items with a positive
+    /// value in their training row, one key per user), so that a query naming a training user
+    /// with the same liked items is served by the stored vector (BPR; see
+    /// [`MatrixFactorization::recommend`]). Empty: every query is folded in.
+    pub fn with_user_keys(mut self, keys: Vec<u64>) -> Result<Self> {
+        if !keys.is_empty() && keys.len() != self.n_users {
+            return Err(MfError::InvalidInput(format!(
+                "inconsistent model: {} user keys for {} users",
+                keys.len(),
+                self.n_users
+            )));
+        }
+        self.user_keys = keys;
+        Ok(self)
+    }
+
+    /// Sets the SGD schedule of BPR fold-ins (by default that of the default parameters).
+    pub fn with_bpr_schedule(mut self, schedule: BprSchedule) -> Result<Self> {
+        let ok = schedule.learning_rate.is_finite()
+            && schedule.learning_rate > 0.0
+            && schedule.epochs >= 1
+            && (0.0..=1.0).contains(&schedule.popular_negatives);
+        if !ok {
+            return Err(MfError::InvalidInput(format!(
+                "inconsistent model: BPR schedule {schedule:?}"
+            )));
+        }
+        self.schedule = schedule;
+        Ok(self)
+    }
+
+    /// The training users' liked-item keys (empty when the model does not keep them).
+    pub fn user_keys(&self) -> &[u64] {
+        &self.user_keys
+    }
+
+    /// The SGD schedule of BPR fold-ins.
+    pub fn bpr_schedule(&self) -> BprSchedule {
+        self.schedule
     }
 
     /// The model's parts.
@@ -139,9 +201,20 @@ impl MatrixFactorization {
         }
     }
 
-    /// Folds in a history (see [`crate::foldin`]): `None` for a history with no usable entry
-    /// (or, with `regularization = 0`, a degenerate one); an error for items out of range or
-    /// weights of another length.
+    fn fold_bpr(&self) -> BprFoldIn<'_> {
+        BprFoldIn {
+            factors: self.parts.factors,
+            items: &self.parts.item_factors,
+            item_bias: &self.parts.item_bias,
+            popularity_cumulative: &self.popularity_cumulative,
+            regularization: self.parts.regularization,
+            schedule: self.schedule,
+        }
+    }
+
+    /// Folds in a history with the ridge solve of [`crate::foldin`] (the ALS user step):
+    /// `None` for a history with no usable entry (or, with `regularization = 0`, a degenerate
+    /// one); an error for items out of range or weights of another length.
     pub fn fold_in(&self, history: &[u32], weights: Option<&[f32]>) -> Result<Option<FoldedUser>> {
         Query {
             weights,
@@ -153,6 +226,61 @@ impl MatrixFactorization {
             return Ok(None);
         }
         Ok(self.fold().solve(e))
+    }
+
+    /// Folds in a history with the BPR objective ([`crate::foldin_bpr`]; meant for BPR
+    /// models, whose biases it needs): the liked items are the history entries with a
+    /// positive weight. `None` when there is nothing to learn from.
+    pub fn fold_in_bpr(
+        &self,
+        history: &[u32],
+        weights: Option<&[f32]>,
+        explain: bool,
+    ) -> Result<Option<BprUser>> {
+        Query {
+            weights,
+            ..Query::new(history, 0)
+        }
+        .validate(self.n_items)?;
+        if self.parts.item_bias.len() != self.n_items {
+            return Err(MfError::InvalidInput(
+                "BPR fold-in needs a BPR model (item biases)".into(),
+            ));
+        }
+        let liked = liked(&entries(history, weights, self.parts.confidence));
+        Ok(self.fold_bpr().solve(&liked, set_key(&liked), explain))
+    }
+
+    /// The training user `query.user` names, when the items liked in the query are exactly
+    /// those they liked in training and the model serves stored vectors (BPR: the stored vector
+    /// is then the fold-in of the same items, see [`crate::train()`]).
+    fn trained_user(&self, query: &Query<'_>) -> Option<usize> {
+        if self.parts.algorithm != Algorithm::Bpr {
+            return None;
+        }
+        let u = query.user? as usize;
+        let key = *self.user_keys.get(u)?;
+        let liked = liked(&entries(
+            query.history,
+            query.weights,
+            self.parts.confidence,
+        ));
+        (!liked.is_empty() && set_key(&liked) == key).then_some(u)
+    }
+
+    /// The user vector that serves `query` (after validation); `None`: popularity.
+    fn user(&self, query: &Query<'_>, explain: bool) -> Result<Option<User>> {
+        if !explain {
+            if let Some(u) = self.trained_user(query) {
+                return Ok(Some(User::Trained(u)));
+            }
+        }
+        Ok(match self.parts.algorithm {
+            Algorithm::Als => self.fold_in(query.history, query.weights)?.map(User::Ridge),
+            Algorithm::Bpr => self
+                .fold_in_bpr(query.history, query.weights, explain)?
+                .map(User::Bpr),
+        })
     }
 
     /// The score of every item for a user vector `x` (plus the item bias of BPR models).
@@ -181,15 +309,30 @@ impl MatrixFactorization {
         Ok(())
     }
 
-    /// The best `query.k` items: fold in the history, score every item, drop the excluded ones.
-    /// An empty history (or one that cannot be folded in) gets the most popular items.
+    /// The best `query.k` items: score every item for the user's vector, drop the excluded
+    /// ones. A BPR model's training user (`query.user`) whose query likes the same items as in
+    /// training (compared as sets) is served by the stored vector, which is the fold-in of
+    /// those items; any other history is folded in (ALS: [`crate::foldin`], BPR:
+    /// [`crate::foldin_bpr`]). An empty history (or one that cannot be folded in) gets the
+    /// most popular items.
     pub fn recommend(&self, query: &Query<'_>) -> Result<Vec<Scored>> {
         self.check(query)?;
-        let scores = match self.fold_in(query.history, query.weights)? {
-            Some(user) => top_k_scores(&self.scores(&user.vector), query.k, query.exclude),
-            None => top_k_scores(&self.popularity_scores, query.k, query.exclude),
+        let scores = match self.user(query, false)? {
+            Some(User::Trained(u)) => {
+                let x = self.user_vector(u).expect("a training user");
+                self.scores(x)
+            }
+            Some(User::Ridge(user)) => self.scores(&user.vector),
+            Some(User::Bpr(user)) => self.scores(&user.vector),
+            None => {
+                return Ok(top_k_scores(
+                    &self.popularity_scores,
+                    query.k,
+                    query.exclude,
+                ))
+            }
         };
-        Ok(scores)
+        Ok(top_k_scores(&scores, query.k, query.exclude))
     }
 
     /// The `k` items whose factor vectors have the highest cosine with `item`'s.
@@ -220,8 +363,10 @@ impl MatrixFactorization {
         Ok(top_k_scores(&cosines, k, &[item]))
     }
 
-    /// Which history items make `item` score high for `query` (exact for the folded-in score;
-    /// see [`crate::foldin`]).
+    /// Which history items make `item` score high for `query`: the exact split of the
+    /// folded-in score `x·y_item` (without the BPR item bias) into one term per history item
+    /// (see [`crate::foldin`] and [`crate::foldin_bpr`]). It always folds in, so for a training
+    /// user served by the trained vector it explains the fold-in of the same history.
     pub fn explain(&self, query: &Query<'_>, item: u32) -> Result<Explanation> {
         self.check(query)?;
         if item as usize >= self.n_items {
@@ -230,16 +375,25 @@ impl MatrixFactorization {
                 self.n_items
             )));
         }
-        let Some(user) = self.fold_in(query.history, query.weights)? else {
-            return Ok(Explanation {
-                text: format!(
-                    "popular: {} users interacted with item {item}",
-                    self.parts.popularity[item as usize]
-                ),
-                contributions: Vec::new(),
-            });
+        let parts = match self.user(query, true)? {
+            Some(User::Ridge(user)) => self.fold().contributions(&user, item),
+            Some(User::Bpr(user)) => {
+                let y = self.item_vector(item);
+                let mut parts: Vec<(u32, f32)> =
+                    user.parts.iter().map(|(j, p)| (*j, dot(p, y))).collect();
+                parts.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                parts
+            }
+            Some(User::Trained(_)) | None => {
+                return Ok(Explanation {
+                    text: format!(
+                        "popular: {} users interacted with item {item}",
+                        self.parts.popularity[item as usize]
+                    ),
+                    contributions: Vec::new(),
+                })
+            }
         };
-        let parts = self.fold().contributions(&user, item);
         let text = match parts.first() {
             Some(&(j, w)) if w > 0.0 => format!("because you interacted with item {j}"),
             _ => "no item in your history points to it strongly".to_string(),

@@ -3,6 +3,7 @@
 use recsys_plugin_api::{ParamSpec, Params};
 
 use crate::error::{MfError, Result};
+use crate::foldin_bpr::{BprSchedule, FOLD_IN_EPOCHS, FOLD_IN_LEARNING_RATE};
 
 /// Which factorization to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +41,12 @@ pub struct MfParams {
     pub iterations: usize,
     /// Conjugate-gradient steps per user or item and sweep.
     pub cg_steps: usize,
-    /// BPR SGD step size.
+    /// BPR SGD step size of the first pass (it decays linearly to `learning_rate / epochs`).
     pub learning_rate: f32,
     /// BPR passes; one pass draws as many samples as there are positive interactions.
     pub epochs: usize,
+    /// Share of BPR negatives drawn in proportion to item popularity (the rest uniformly).
+    pub popular_negatives: f32,
     /// Random seed.
     pub seed: u64,
     /// Training threads; 0 uses rayon's global pool.
@@ -60,19 +63,31 @@ impl Default for MfParams {
             binary: true,
             iterations: 15,
             cg_steps: 3,
-            learning_rate: 0.01,
+            learning_rate: 0.2,
             epochs: 100,
+            popular_negatives: 0.35,
             seed: 42,
             threads: 0,
         }
     }
 }
 
+/// `recsys evaluate --tune` candidates of the BPR step size (the default among them).
+const LEARNING_RATES: [f64; 3] = [0.05, 0.2, 0.4];
+/// `recsys evaluate --tune` candidates of the popularity share of BPR negatives.
+const POPULAR_NEGATIVES: [f64; 3] = [0.2, 0.35, 0.65];
+
 /// Upper bound on `factors`: beyond it the k x k solves dominate and models get huge.
 pub const MAX_FACTORS: usize = 1024;
 
 /// Upper bound on `threads`.
 pub const MAX_THREADS: usize = 1024;
+
+/// The `f64` with the same shortest decimal form as `v` (`0.05`, not `0.05000000074505806`),
+/// so that declared defaults read as written and match the search candidates.
+fn decimal(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
+}
 
 fn invalid(name: &'static str, reason: String) -> MfError {
     MfError::InvalidParam { name, reason }
@@ -88,23 +103,27 @@ impl MfParams {
                 d.algorithm.as_str(),
                 "`als` (implicit-feedback ALS with conjugate gradient) or `bpr` (Bayesian \
                  personalised ranking with SGD)",
-            ),
+            )
+            .search(["als", "bpr"]),
             ParamSpec::int(
                 "factors",
                 d.factors as i64,
                 "number of latent factors (1 to 1024)",
-            ),
+            )
+            .search([32, 64, 128]),
             ParamSpec::float(
                 "regularization",
-                f64::from(d.regularization),
+                decimal(d.regularization),
                 "L2 regularisation, >= 0: the ALS and fold-in ridge, the BPR weight decay",
-            ),
+            )
+            .search([0.01, 0.05, 0.2]),
             ParamSpec::float(
                 "alpha",
-                f64::from(d.alpha),
+                decimal(d.alpha),
                 "confidence slope, > 0: an interaction of strength r has confidence 1 + alpha * r \
-                 (ALS and fold-in)",
-            ),
+                 (ALS and its fold-in)",
+            )
+            .search([1.0, 5.0, 20.0]),
             ParamSpec::bool(
                 "binary",
                 d.binary,
@@ -123,15 +142,25 @@ impl MfParams {
             ),
             ParamSpec::float(
                 "learning_rate",
-                f64::from(d.learning_rate),
-                "BPR SGD step size, > 0",
-            ),
+                decimal(d.learning_rate),
+                "BPR SGD step size of the first pass, > 0; it decays linearly to \
+                 learning_rate / epochs in the last",
+            )
+            .search(LEARNING_RATES),
             ParamSpec::int(
                 "epochs",
                 d.epochs as i64,
                 "BPR passes, >= 1; each draws as many (user, positive, negative) samples as \
                  there are positive interactions",
             ),
+            ParamSpec::float(
+                "popular_negatives",
+                decimal(d.popular_negatives),
+                "BPR: share, 0 to 1, of the other items of (user, liked, other) samples drawn in \
+                 proportion to their popularity, as implicit does; the rest are drawn uniformly, \
+                 as in the BPR paper; the BPR fold-in samples the same way",
+            )
+            .search(POPULAR_NEGATIVES),
             ParamSpec::int(
                 "seed",
                 d.seed as i64,
@@ -143,6 +172,16 @@ impl MfParams {
                 "training threads; 0 uses the shared rayon pool (one thread per core)",
             ),
         ]
+    }
+
+    /// The BPR fold-in schedule of a model trained with these parameters: the training
+    /// sampler, with the fold-in's own step size and passes.
+    pub fn bpr_schedule(&self) -> BprSchedule {
+        BprSchedule {
+            learning_rate: FOLD_IN_LEARNING_RATE,
+            epochs: FOLD_IN_EPOCHS,
+            popular_negatives: self.popular_negatives,
+        }
     }
 
     /// Reads and checks the parameters; absent ones take their defaults.
@@ -161,13 +200,15 @@ impl MfParams {
         let p = MfParams {
             algorithm,
             factors: params.usize_or("factors", d.factors)?,
-            regularization: params.f64_or("regularization", f64::from(d.regularization))? as f32,
-            alpha: params.f64_or("alpha", f64::from(d.alpha))? as f32,
+            regularization: params.f64_or("regularization", decimal(d.regularization))? as f32,
+            alpha: params.f64_or("alpha", decimal(d.alpha))? as f32,
             binary: params.bool_or("binary", d.binary)?,
             iterations: params.usize_or("iterations", d.iterations)?,
             cg_steps: params.usize_or("cg_steps", d.cg_steps)?,
-            learning_rate: params.f64_or("learning_rate", f64::from(d.learning_rate))? as f32,
+            learning_rate: params.f64_or("learning_rate", decimal(d.learning_rate))? as f32,
             epochs: params.usize_or("epochs", d.epochs)?,
+            popular_negatives: params.f64_or("popular_negatives", decimal(d.popular_negatives))?
+                as f32,
             // Any integer is a seed; negative ones wrap.
             seed: params.i64_or("seed", d.seed as i64)? as u64,
             threads: params.usize_or("threads", d.threads)?,
@@ -199,6 +240,15 @@ impl MfParams {
         finite_at_least("regularization", self.regularization, 0.0, false)?;
         finite_at_least("alpha", self.alpha, 0.0, true)?;
         finite_at_least("learning_rate", self.learning_rate, 0.0, true)?;
+        if !(0.0..=1.0).contains(&self.popular_negatives) {
+            return Err(invalid(
+                "popular_negatives",
+                format!(
+                    "must be a share between 0 and 1, got {}",
+                    self.popular_negatives
+                ),
+            ));
+        }
         if self.threads > MAX_THREADS {
             return Err(invalid(
                 "threads",
@@ -231,8 +281,35 @@ mod tests {
     fn defaults_match_the_specs() {
         assert_eq!(parse("{}").unwrap(), MfParams::default());
         let specs = MfParams::specs();
-        assert_eq!(specs.len(), 11);
+        assert_eq!(specs.len(), 12);
         assert!(specs.iter().all(|s| !s.description.is_empty()));
+        // Every searched parameter has its default among the candidates, and the search
+        // stays small (coordinate ascent trains once per candidate and fold).
+        let searched: Vec<&ParamSpec> = specs.iter().filter(|s| !s.search.is_empty()).collect();
+        for s in &searched {
+            let default = s.default.to_string();
+            assert!(
+                s.search.iter().any(|v| v.to_string() == default),
+                "{}: {default} not in {:?}",
+                s.name,
+                s.search
+            );
+        }
+        let names: Vec<&str> = searched.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "algorithm",
+                "factors",
+                "regularization",
+                "alpha",
+                "learning_rate",
+                "popular_negatives"
+            ]
+        );
+        // A round of coordinate ascent trains once per candidate other than the current value.
+        let per_round: usize = searched.iter().map(|s| s.search.len() - 1).sum();
+        assert!(per_round <= 12, "{per_round} trainings per round");
         let mut all = Params::new();
         for s in &specs {
             all.set(&s.name, s.default.clone());
@@ -244,7 +321,8 @@ mod tests {
     fn reads_values() {
         let p = parse(
             r#"{"algorithm": "bpr", "factors": 8, "regularization": 0, "alpha": 40,
-                "binary": false, "seed": -1, "threads": 2, "learning_rate": 0.1}"#,
+                "binary": false, "seed": -1, "threads": 2, "learning_rate": 0.1,
+                "popular_negatives": 1}"#,
         )
         .unwrap();
         assert_eq!(p.algorithm, Algorithm::Bpr);
@@ -255,6 +333,13 @@ mod tests {
         );
         assert!(!p.binary);
         assert_eq!(p.seed, u64::MAX);
+        assert_eq!(p.popular_negatives, 1.0);
+        assert_eq!(
+            parse(r#"{"popular_negatives": 0}"#)
+                .unwrap()
+                .popular_negatives,
+            0.0
+        );
     }
 
     #[test]
@@ -279,6 +364,15 @@ mod tests {
                 r#"{"learning_rate": -1}"#,
                 "`learning_rate` must be a finite number > 0",
             ),
+            (
+                r#"{"popular_negatives": 1.5}"#,
+                "`popular_negatives` must be a share between 0 and 1, got 1.5",
+            ),
+            (
+                r#"{"popular_negatives": -0.1}"#,
+                "`popular_negatives` must be a share between 0 and 1",
+            ),
+            (r#"{"popular_negatives": "uniform"}"#, "`popular_negatives`"),
             (
                 r#"{"algorithm": "svd"}"#,
                 r#"must be "als" or "bpr", got "svd""#,
