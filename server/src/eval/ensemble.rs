@@ -61,22 +61,21 @@ impl Fusion {
         k: usize,
         n_items: usize,
     ) -> Metrics {
+        // Fixed chunks merged in order, so that the sums do not depend on scheduling.
         input
             .users
-            .par_iter()
-            .zip(relevant)
-            .fold(
-                || (MetricsAccumulator::new(n_items), Vec::new()),
-                |(mut acc, mut scratch), (user, relevant)| {
+            .par_chunks(super::runner::METRICS_CHUNK)
+            .zip(relevant.par_chunks(super::runner::METRICS_CHUNK))
+            .map(|(users, relevant)| {
+                let (mut acc, mut scratch) = (MetricsAccumulator::new(n_items), Vec::new());
+                for (user, relevant) in users.iter().zip(relevant) {
                     acc.add(k, &user.fuse(self, k, &mut scratch), relevant);
-                    (acc, scratch)
-                },
-            )
-            .map(|(acc, _)| acc)
-            .reduce(
-                || MetricsAccumulator::new(n_items),
-                MetricsAccumulator::merge,
-            )
+                }
+                acc
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(MetricsAccumulator::new(n_items), MetricsAccumulator::merge)
             .finish()
     }
 

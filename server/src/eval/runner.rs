@@ -119,6 +119,9 @@ impl<'a> Progress<'a> {
     }
 }
 
+/// Users per chunk when metrics are summed in parallel.
+pub(crate) const METRICS_CHUNK: usize = 1024;
+
 /// One top list per user, in the order of the users.
 type RankedLists = Vec<Vec<u32>>;
 
@@ -149,20 +152,21 @@ fn rank_users(
 
 /// Metrics at k of ranked lists against each user's relevant items.
 fn score_lists(lists: &[Vec<u32>], users: &[(u32, Vec<u32>)], k: usize, n_items: usize) -> Metrics {
+    // Fixed chunks merged in order: the same sums in the same order on every run (a parallel
+    // fold would add the floats in a varying order and change the last digits).
     lists
-        .par_iter()
-        .zip(users)
-        .fold(
-            || MetricsAccumulator::new(n_items),
-            |mut acc, (list, (_, relevant))| {
+        .par_chunks(METRICS_CHUNK)
+        .zip(users.par_chunks(METRICS_CHUNK))
+        .map(|(lists, users)| {
+            let mut acc = MetricsAccumulator::new(n_items);
+            for (list, (_, relevant)) in lists.iter().zip(users) {
                 acc.add(k, &list[..list.len().min(k)], relevant);
-                acc
-            },
-        )
-        .reduce(
-            || MetricsAccumulator::new(n_items),
-            MetricsAccumulator::merge,
-        )
+            }
+            acc
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold(MetricsAccumulator::new(n_items), MetricsAccumulator::merge)
         .finish()
 }
 
