@@ -8,6 +8,14 @@ collections (`products`, `reviews`, `quarantine`, `ingest_runs`) and the same co
 `read = inserted + updated + duplicates + quarantined`, per file and per run.
 
     python ingest.py --mongodb-uri mongodb://127.0.0.1:27017 --db recsys FILE...
+    python ingest.py --dump DIR FILE...
+
+With `--dump DIR`, nothing is written to MongoDB: each partition writes the documents it would
+send as canonical extended JSON lines under DIR, in the layout of `recsys ingest --dry-run --dump
+DIR` (`DIR/<collection>/file-<i>-part-<p>.jsonl`, `DIR/ingest_runs.jsonl`), as into an empty
+database: a review's `unknown_product` says whether a product of the same run has its ASIN, and
+each file counts on its own. The test in `server/tests/spark` compares the two dumps document by
+document on every shared data file.
 
 Each file is read as lines numbered in file order (Hadoop's text input, `zipWithIndex`), parsed
 in parallel, de-duplicated by `_id` (the last line wins, the others count as duplicates, as in one
@@ -115,15 +123,15 @@ def quarantine_doc(run_id, index, path, fmt, line, reason, raw, stage):
 
 def write_partition(rows, ctx, acc):
     """Writes one partition: records (`(_id, (line, fields, copies))`) or problems."""
-    from bson import BSON
-    from bson.int64 import Int64
     from pymongo import MongoClient, UpdateOne
     from pymongo.errors import BulkWriteError
 
+    if ctx.get("dump"):
+        dump_partition(rows, ctx, acc)
+        return
     client = MongoClient(ctx["uri"], serverSelectionTimeoutMS=20000)
     db = client[ctx["db"]]
     collection = db[ctx["collection"]]
-    name = os.path.basename(ctx["path"]) or ctx["path"]
     batch, quarantine = [], []
 
     def refuse(doc, line, reason):
@@ -184,29 +192,74 @@ def write_partition(rows, ctx, acc):
         batch.clear()
         quarantine.clear()
 
+    for line, doc in documents(rows, ctx, acc, quarantine):
+        if doc is not None:
+            batch.append((line, doc))
+        if len(batch) >= ctx["batch_size"] or len(quarantine) >= ctx["batch_size"]:
+            flush()
+    flush()
+    client.close()
+
+
+def documents(rows, ctx, acc, quarantine):
+    """The documents of a partition's rows, as `(line, doc)`; a malformed or oversized record
+    goes to `quarantine` (yielding `(line, None)`). Counts what is read and superseded."""
+    from bson import BSON
+    from bson.int64 import Int64
+
+    name = os.path.basename(ctx["path"]) or ctx["path"]
     for row in rows:
         if row[0] == "problem":
             _, line, reason, raw = row
             acc["read"].add(1)
             quarantine.append(quarantine_doc(ctx["run_id"], ctx["index"], ctx["path"],
                                              ctx["format"], line, reason, raw, "parse"))
+            yield line, None
+            continue
+        _, _id, (line, fields, copies) = row
+        acc["read"].add(copies)
+        acc["duplicates"].add(copies - 1)  # superseded by a later line with the same _id
+        doc = {"_id": _id}
+        doc.update(fields)
+        doc["ingest"] = {"run": ctx["run_id"], "file": name, "line": Int64(line)}
+        size = len(BSON.encode(doc))
+        if size > MAX_SENT_DOCUMENT:
+            quarantine.append(quarantine_doc(
+                ctx["run_id"], ctx["index"], ctx["path"], ctx["format"], line,
+                f"document of {size} bytes is larger than MongoDB allows ({MAX_DOCUMENT} bytes)",
+                document_text(doc), "write"))
+            yield line, None
         else:
-            _, _id, (line, fields, copies) = row
-            acc["read"].add(copies)
-            acc["duplicates"].add(copies - 1)  # superseded by a later line with the same _id
-            doc = {"_id": _id}
-            doc.update(fields)
-            doc["ingest"] = {"run": ctx["run_id"], "file": name, "line": Int64(line)}
-            size = len(BSON.encode(doc))
-            if size > MAX_SENT_DOCUMENT:
-                refuse(doc, line, f"document of {size} bytes is larger than MongoDB allows "
-                                  f"({MAX_DOCUMENT} bytes)")
-            else:
-                batch.append((line, doc))
-        if len(batch) >= ctx["batch_size"] or len(quarantine) >= ctx["batch_size"]:
-            flush()
-    flush()
-    client.close()
+            yield line, doc
+
+
+def dump_partition(rows, ctx, acc):
+    """`--dump`: writes one partition's documents as canonical extended JSON lines instead of
+    sending them; a review's `unknown_product` is looked up in the run's products."""
+    from bson import json_util
+    from pyspark import TaskContext
+
+    part = TaskContext.get().partitionId()
+    known = ctx["known"].value if ctx["collection"] == REVIEWS else None
+    quarantine = []
+    options = json_util.CANONICAL_JSON_OPTIONS
+
+    def path(collection):
+        return os.path.join(ctx["dump"], collection, f"file-{ctx['index']}-part-{part}.jsonl")
+
+    with open(path(ctx["collection"]), "w", encoding="utf-8") as out:
+        for _, doc in documents(rows, ctx, acc, quarantine):
+            if doc is None:
+                continue
+            if known is not None:
+                doc["unknown_product"] = doc["asin"] not in known
+            out.write(json_util.dumps(doc, json_options=options) + "\n")
+            acc["inserted"].add(1)
+    if quarantine:
+        with open(path(QUARANTINE), "w", encoding="utf-8") as out:
+            for doc in quarantine:
+                out.write(json_util.dumps(doc, json_options=options) + "\n")
+        acc["quarantined"].add(len(quarantine))
 
 
 def text_lines(sc, path):
@@ -236,7 +289,10 @@ def parse_rdd(lines, fmt):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mongodb-uri", required=True)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--mongodb-uri")
+    target.add_argument("--dump", metavar="DIR",
+                        help="write the documents under DIR as extended JSON, not to MongoDB")
     parser.add_argument("--db", default="recsys")
     parser.add_argument("--format", choices=rc.FORMATS)
     parser.add_argument("--batch-size", type=int, default=1000)
@@ -258,22 +314,27 @@ def main(argv=None):
         plan.append((index, path, fmt))
     plan.sort(key=lambda entry: entry[2] != rc.METADATA)  # metadata first (stable)
 
-    client = MongoClient(args.mongodb_uri, serverSelectionTimeoutMS=10000)
-    client.admin.command("ping")
-    db = client[args.db]
-    for collection, keys in ((REVIEWS, ("user", "asin")), (PRODUCTS, ("categories", "brand")),
-                             (QUARANTINE, ("run_id",)), (INGEST_RUNS, ("started",))):
-        for key in keys:
-            db[collection].create_index([(key, 1)], name=key)
     run_id = str(ObjectId())
-    started = datetime.datetime.now(datetime.timezone.utc)
     files = [{"file": path, "format": fmt, **{k: Int64(0) for k in COUNTS}}
              for _, path, fmt in plan]
-    db[INGEST_RUNS].insert_one({
-        "_id": run_id, "status": "running", "database": args.db, "files": files,
-        "started": started, "finished": None, "batch_size": Int64(args.batch_size),
-        "recsys_version": VERSION, "writer": "spark", **{k: Int64(0) for k in COUNTS},
-    })
+    if args.dump:
+        client = None
+        db = Dump(args.dump, run_id)
+    else:
+        client = MongoClient(args.mongodb_uri, serverSelectionTimeoutMS=10000)
+        client.admin.command("ping")
+        db = client[args.db]
+        for collection, keys in ((REVIEWS, ("user", "asin")),
+                                 (PRODUCTS, ("categories", "brand")),
+                                 (QUARANTINE, ("run_id",)), (INGEST_RUNS, ("started",))):
+            for key in keys:
+                db[collection].create_index([(key, 1)], name=key)
+        db[INGEST_RUNS].insert_one({
+            "_id": run_id, "status": "running", "database": args.db, "files": files,
+            "started": datetime.datetime.now(datetime.timezone.utc), "finished": None,
+            "batch_size": Int64(args.batch_size), "recsys_version": VERSION,
+            "writer": "spark", **{k: Int64(0) for k in COUNTS},
+        })
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -290,15 +351,24 @@ def main(argv=None):
     start = time.monotonic()
     totals = {k: 0 for k in COUNTS}
     linked = 0
+    known = set()  # --dump: the products of the run
     try:
         for position, (index, path, fmt) in enumerate(plan):
             acc = {k: sc.accumulator(0) for k in COUNTS + ("reviews_linked",)}
             ctx = {"uri": args.mongodb_uri, "db": args.db, "run_id": run_id, "index": index,
                    "path": path, "format": fmt, "batch_size": args.batch_size,
-                   "collection": PRODUCTS if fmt == rc.METADATA else REVIEWS}
+                   "collection": PRODUCTS if fmt == rc.METADATA else REVIEWS,
+                   "dump": args.dump}
             rows = parse_rdd(text_lines(sc, os.path.abspath(path)), fmt)
             if args.partitions:
                 rows = rows.repartition(args.partitions)
+            if args.dump:
+                if fmt == rc.METADATA:
+                    rows = rows.cache()
+                    known.update(rows.filter(lambda row: row[0] == "record")
+                                 .map(lambda row: row[1]).collect())
+                else:
+                    ctx["known"] = sc.broadcast(frozenset(known))
             rows.foreachPartition(lambda part, ctx=ctx, acc=acc: write_partition(part, ctx, acc))
             counts = {k: acc[k].value for k in COUNTS}
             if counts["read"] != sum(counts[k] for k in COUNTS[1:]):
@@ -325,7 +395,30 @@ def main(argv=None):
     print(f"run {run_id}: " + ", ".join(f"{k} {totals[k]}" for k in COUNTS)
           + (" (nothing new)" if nothing_new else ""))
     print(f"RUN_ID={run_id}")
-    client.close()
+    if client is not None:
+        client.close()
+
+
+class Dump:
+    """`--dump`: the run's record goes to DIR/ingest_runs.jsonl instead of MongoDB."""
+
+    def __init__(self, directory, run_id):
+        for collection in (PRODUCTS, REVIEWS, QUARANTINE):
+            os.makedirs(os.path.join(directory, collection), exist_ok=True)
+        self.path = os.path.join(directory, INGEST_RUNS + ".jsonl")
+        self.run = {"_id": run_id, "status": "running", "dry_run": True}
+
+    def __getitem__(self, collection):
+        assert collection == INGEST_RUNS, collection
+        return self
+
+    def update_one(self, _filter, update):
+        from bson import json_util
+
+        self.run.update(update["$set"])
+        with open(self.path, "w", encoding="utf-8") as out:
+            out.write(json_util.dumps(self.run, json_options=json_util.CANONICAL_JSON_OPTIONS)
+                      + "\n")
 
 
 if __name__ == "__main__":

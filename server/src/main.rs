@@ -495,6 +495,10 @@ struct IngestArgs {
     /// Parse, clean and build every document without a database, and print the rate.
     #[arg(long)]
     dry_run: bool,
+    /// With --dry-run: also write every document built under DIR as canonical extended JSON
+    /// lines (DIR/<collection>/file-<i>.jsonl, DIR/ingest_runs.jsonl; see docs/schema.md).
+    #[arg(long, value_name = "DIR", requires = "dry_run")]
+    dump: Option<PathBuf>,
     /// Records per write.
     #[arg(long, value_name = "N", default_value_t = recsys::ingest::DEFAULT_BATCH_SIZE)]
     batch_size: usize,
@@ -520,6 +524,7 @@ fn run_ingest(args: IngestArgs) -> anyhow::Result<()> {
     let mut options = IngestOptions::new(args.files);
     options.format = args.format;
     options.batch_size = args.batch_size;
+    options.dump = args.dump;
     if args.quiet {
         options.progress = ProgressMode::Quiet;
     }

@@ -15,7 +15,10 @@
 //! server went away), never as `finished`, and can simply be run again.
 //!
 //! A dry run ([`Target::DryRun`]) does the same reading, cleaning and BSON building without a
-//! database, and reports the rate: the throughput benchmark of the pipeline.
+//! database, and reports the rate: the throughput benchmark of the pipeline. Given a dump
+//! directory ([`IngestOptions::dump`]), it also writes every document it built there as
+//! canonical extended JSON, in the layout the Spark job's `--dump` writes, so that the two
+//! writers can be compared document by document on data too large for a test server.
 //!
 //! ```no_run
 //! use recsys::ingest::{IngestOptions, Target};
@@ -29,6 +32,7 @@
 //! # Ok::<(), recsys::Error>(())
 //! ```
 
+mod dump;
 mod progress;
 mod report;
 mod source;
@@ -46,7 +50,7 @@ pub use report::{Counts, FileCounts, IngestReport};
 
 use crate::dataset::Format;
 use crate::store::schema::{self, QuarantineEntry};
-use crate::store::{MongoConfig, MongoStore, Pending, StoreError, WriteOutcome};
+use crate::store::{MongoConfig, MongoStore, Pending, WriteOutcome};
 use crate::{Error, Result};
 use progress::Progress;
 use source::{Batch, Kind, PlannedFile, Reading};
@@ -70,6 +74,10 @@ pub struct IngestOptions {
     pub batch_size: usize,
     /// How progress is shown on stderr.
     pub progress: ProgressMode,
+    /// With a dry run, also write every document built under this directory, as canonical
+    /// extended JSON lines (the layout of `examples/spark/ingest.py --dump`; see
+    /// `docs/schema.md`), for comparing writers document by document.
+    pub dump: Option<PathBuf>,
 }
 
 impl IngestOptions {
@@ -81,6 +89,7 @@ impl IngestOptions {
             format: None,
             batch_size: DEFAULT_BATCH_SIZE,
             progress: ProgressMode::Auto,
+            dump: None,
         }
     }
 }
@@ -126,7 +135,20 @@ pub async fn dry_run(options: &IngestOptions) -> Result<IngestReport> {
     let run_id = ObjectId::new().to_hex();
     let mut tally = Tally::new(&plan);
     let start = Instant::now();
-    pipeline(&DrySink, &plan, &run_id, options, &mut tally).await?;
+    let Some(dir) = &options.dump else {
+        pipeline(&DrySink, &plan, &run_id, options, &mut tally).await?;
+        return Ok(tally.report(run_id, true, start));
+    };
+    let sink = dump::DumpSink::create(dir)?;
+    pipeline(&sink, &plan, &run_id, options, &mut tally).await?;
+    let mut record = doc! { "_id": &run_id, "status": "finished", "dry_run": true };
+    record.extend(tally.totals().to_document());
+    record.insert("files", tally.files_document());
+    record.insert(
+        "reviews_linked",
+        i64::try_from(tally.reviews_linked).unwrap_or(i64::MAX),
+    );
+    sink.finish(record)?;
     Ok(tally.report(run_id, true, start))
 }
 
@@ -257,24 +279,34 @@ trait Sink {
     fn dry(&self) -> bool {
         false
     }
-    async fn write(&self, collection: &str, batch: &[Pending]) -> Result<WriteOutcome, StoreError>;
-    async fn quarantine(&self, documents: &[RawDocumentBuf]) -> Result<u64, StoreError>;
-    async fn known_products(&self, asins: &[String]) -> Result<HashSet<String>, StoreError>;
-    async fn link_reviews(&self, asins: &[String]) -> Result<u64, StoreError>;
+    async fn write(
+        &self,
+        file: &PlannedFile,
+        collection: &str,
+        batch: &[Pending],
+    ) -> Result<WriteOutcome>;
+    async fn quarantine(&self, file: &PlannedFile, documents: &[RawDocumentBuf]) -> Result<u64>;
+    async fn known_products(&self, asins: &[String]) -> Result<HashSet<String>>;
+    async fn link_reviews(&self, asins: &[String]) -> Result<u64>;
 }
 
 impl Sink for MongoStore {
-    async fn write(&self, collection: &str, batch: &[Pending]) -> Result<WriteOutcome, StoreError> {
-        MongoStore::write(self, collection, batch).await
+    async fn write(
+        &self,
+        _: &PlannedFile,
+        collection: &str,
+        batch: &[Pending],
+    ) -> Result<WriteOutcome> {
+        Ok(MongoStore::write(self, collection, batch).await?)
     }
-    async fn quarantine(&self, documents: &[RawDocumentBuf]) -> Result<u64, StoreError> {
-        MongoStore::quarantine(self, documents).await
+    async fn quarantine(&self, _: &PlannedFile, documents: &[RawDocumentBuf]) -> Result<u64> {
+        Ok(MongoStore::quarantine(self, documents).await?)
     }
-    async fn known_products(&self, asins: &[String]) -> Result<HashSet<String>, StoreError> {
-        MongoStore::known_products(self, asins).await
+    async fn known_products(&self, asins: &[String]) -> Result<HashSet<String>> {
+        Ok(MongoStore::known_products(self, asins).await?)
     }
-    async fn link_reviews(&self, asins: &[String]) -> Result<u64, StoreError> {
-        MongoStore::link_reviews(self, asins).await
+    async fn link_reviews(&self, asins: &[String]) -> Result<u64> {
+        Ok(MongoStore::link_reviews(self, asins).await?)
     }
 }
 
@@ -285,19 +317,19 @@ impl Sink for DrySink {
     fn dry(&self) -> bool {
         true
     }
-    async fn write(&self, _: &str, batch: &[Pending]) -> Result<WriteOutcome, StoreError> {
+    async fn write(&self, _: &PlannedFile, _: &str, batch: &[Pending]) -> Result<WriteOutcome> {
         Ok(WriteOutcome {
             inserted: (0..batch.len()).collect(),
             ..WriteOutcome::default()
         })
     }
-    async fn quarantine(&self, documents: &[RawDocumentBuf]) -> Result<u64, StoreError> {
+    async fn quarantine(&self, _: &PlannedFile, documents: &[RawDocumentBuf]) -> Result<u64> {
         Ok(documents.len() as u64)
     }
-    async fn known_products(&self, _: &[String]) -> Result<HashSet<String>, StoreError> {
+    async fn known_products(&self, _: &[String]) -> Result<HashSet<String>> {
         Ok(HashSet::new())
     }
-    async fn link_reviews(&self, _: &[String]) -> Result<u64, StoreError> {
+    async fn link_reviews(&self, _: &[String]) -> Result<u64> {
         Ok(0)
     }
 }
@@ -392,12 +424,12 @@ impl<S: Sink> Writer<'_, S> {
         if kind == Kind::Reviews {
             self.flag_unknown_products(&mut records).await?;
         }
-        let outcome = self.sink.write(kind.collection(), &records).await?;
+        let outcome = self.sink.write(file, kind.collection(), &records).await?;
         let stored_records = records.len() - outcome.rejected.len();
         for (position, reason) in &outcome.rejected {
             quarantine.push(self.refused(file, &records[*position], reason));
         }
-        let quarantined = self.sink.quarantine(&quarantine).await?;
+        let quarantined = self.sink.quarantine(file, &quarantine).await?;
         let counts = Counts {
             read,
             inserted: outcome.inserted.len() as u64,
