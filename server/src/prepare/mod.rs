@@ -15,6 +15,11 @@
 //! Interactions keep the order they were ingested in (run, file, line), so evaluating the
 //! snapshot gives the same user and item indices, hence the same metrics, as evaluating the
 //! files that were ingested. `docs/schema.md` documents every strategy.
+//!
+//! Memory grows with the number of interactions, not with the reviews' size: reviews are
+//! streamed with a projection of the fields used, each kept as a compact [`Row`] (dense user
+//! and item ids, rating, time, text length, votes, position; no text), products only for the
+//! items reviewed, and the output collections are written in batches as they are computed.
 
 mod snapshot;
 mod transform;
@@ -31,8 +36,8 @@ use crate::store::{MongoStore, StoreError};
 
 pub use snapshot::{latest_snapshot, Manifest, SNAPSHOT_FILES};
 pub use transform::{
-    deduplicate, interactions, item_features, k_core, ItemFeatures, Prepared, SourceReview,
-    Vocabulary, PATH_SEPARATOR,
+    deduplicate, interactions, item_features, k_core, sort_by_position, Interner, ItemFeatures,
+    Position, Prepared, Row, Vocabulary, PATH_SEPARATOR,
 };
 
 /// Collection of prepared interactions, `_id` = `user|asin`.
@@ -187,26 +192,67 @@ async fn file_positions(
     Ok(positions)
 }
 
+/// The compact position of a review document (see [`Position`]): `runs` gives run ids, and
+/// `canonical` says whether the `_id` is the usual `user|asin|seconds` (then not kept).
 fn position_of(
     doc: &RawDocument,
     files: &HashMap<(String, String), usize>,
-) -> (String, usize, i64, String) {
-    let id = doc.get_str("_id").unwrap_or_default().to_owned();
+    runs: &mut Interner,
+    canonical: bool,
+) -> Position {
+    let id = (!canonical).then(|| Box::from(doc.get_str("_id").unwrap_or_default()));
     let Ok(ingest) = doc.get_document("ingest") else {
-        return ("\u{10ffff}".to_owned(), usize::MAX, i64::MAX, id);
+        return Position {
+            run: runs.intern(NO_RUN),
+            file: u32::MAX,
+            line: i64::MAX,
+            id,
+        };
     };
-    let run = ingest.get_str("run").unwrap_or("\u{10ffff}").to_owned();
-    let file = ingest.get_str("file").unwrap_or_default().to_owned();
+    let run = ingest.get_str("run").unwrap_or(NO_RUN);
+    let file = ingest.get_str("file").unwrap_or_default();
     let line = match ingest.get("line") {
         Ok(Some(RawBsonRef::Int64(n))) => n,
         Ok(Some(RawBsonRef::Int32(n))) => i64::from(n),
         _ => i64::MAX,
     };
     let file = files
-        .get(&(run.clone(), file))
-        .copied()
-        .unwrap_or(usize::MAX);
-    (run, file, line, id)
+        .get(&(run.to_owned(), file.to_owned()))
+        .map_or(u32::MAX, |&i| u32::try_from(i).unwrap_or(u32::MAX - 1));
+    Position {
+        run: runs.intern(run),
+        file,
+        line,
+        id,
+    }
+}
+
+/// The run of reviews without provenance: after every real run id.
+const NO_RUN: &str = "\u{10ffff}";
+
+/// The fields of a review document that preparing reads ([`schema::review_from_document`]
+/// checks them all; the text only for its length).
+const REVIEW_FIELDS: [&str; 11] = [
+    "user",
+    "asin",
+    "rating",
+    "time",
+    "verified",
+    "votes",
+    "votes_total",
+    "text",
+    "summary",
+    "reviewer_name",
+    "ingest",
+];
+
+/// Whether `id` is `user|asin|seconds`.
+fn is_review_id(id: &str, user: &str, asin: &str, seconds: i64) -> bool {
+    id.strip_prefix(user)
+        .and_then(|rest| rest.strip_prefix('|'))
+        .and_then(|rest| rest.strip_prefix(asin))
+        .and_then(|rest| rest.strip_prefix('|'))
+        .is_some_and(|rest| rest == seconds.to_string())
 }
 
 /// Prepares the training set from the store (see the [module docs](self)).
@@ -223,21 +269,34 @@ pub async fn prepare(
     let files = file_positions(store).await?;
 
     let error = command_error(store, "find in reviews");
+    let mut projection = Document::new();
+    for field in REVIEW_FIELDS {
+        projection.insert(field, 1);
+    }
     let mut cursor = store
         .database()
         .collection::<Document>(REVIEWS)
         .find(doc! {})
+        .projection(projection)
         .await
         .map_err(&error)?;
-    let mut reviews = Vec::new();
+    let (mut users, mut items, mut runs) = (
+        Interner::default(),
+        Interner::default(),
+        Interner::default(),
+    );
+    let mut rows = Vec::new();
     while cursor.advance().await.map_err(&error)? {
         report.reviews_read += 1;
         let raw = cursor.current();
         match schema::review_from_document(raw) {
-            Ok(review) if (1.0..=5.0).contains(&review.rating) => reviews.push(SourceReview {
-                position: position_of(raw, &files),
-                review,
-            }),
+            Ok(review) if (1.0..=5.0).contains(&review.rating) => {
+                let id = raw.get_str("_id").unwrap_or_default();
+                let canonical = is_review_id(id, &review.user, &review.asin, review.timestamp);
+                let position = position_of(raw, &files, &mut runs, canonical);
+                let (user, item) = (users.intern(&review.user), items.intern(&review.asin));
+                rows.push(Row::new(&review, user, item, position));
+            }
             Ok(_) => {
                 *report
                     .dropped
@@ -247,7 +306,9 @@ pub async fn prepare(
             Err(reason) => *report.dropped.entry(reason).or_default() += 1,
         }
     }
+    rows.shrink_to_fit();
 
+    // Products of the items reviewed only: the others are counted, not kept.
     let error = command_error(store, "find in products");
     let mut cursor = store
         .database()
@@ -260,7 +321,9 @@ pub async fn prepare(
         report.products_read += 1;
         match schema::product_from_document(cursor.current()) {
             Ok(product) => {
-                products.insert(product.asin.clone(), product);
+                if items.get(&product.asin).is_some() {
+                    products.insert(product.asin.clone(), product);
+                }
             }
             Err(reason) => {
                 *report
@@ -271,31 +334,35 @@ pub async fn prepare(
         }
     }
 
-    let (reviews, duplicates) = deduplicate(reviews);
+    let review_id =
+        |row: &Row| schema::review_id(users.name(row.user), items.name(row.item), row.time);
+    sort_by_position(&mut rows, &runs.ranks(), review_id);
+    let (rows, duplicates) = deduplicate(rows);
     report.duplicates = duplicates;
-    let before = reviews.len();
-    let reviews = match options.k_core {
-        Some(k) if k > 1 => k_core(reviews, k),
-        _ => reviews,
+    let before = rows.len();
+    let rows = match options.k_core {
+        Some(k) if k > 1 => k_core(rows, k),
+        _ => rows,
     };
-    report.k_core_removed = (before - reviews.len()) as u64;
-    let prepared = interactions(&reviews, options.alpha);
+    report.k_core_removed = (before - rows.len()) as u64;
 
     // Users and items in first-seen order, as `Dataset::read` indexes them.
-    let mut users: HashMap<&str, u32> = HashMap::new();
-    let mut asins: Vec<String> = Vec::new();
-    let mut items: HashMap<&str, u32> = HashMap::new();
-    for p in &prepared {
-        let n = users.len() as u32;
-        users.entry(p.user.as_str()).or_insert(n);
-        if !items.contains_key(p.asin.as_str()) {
-            items.insert(p.asin.as_str(), asins.len() as u32);
-            asins.push(p.asin.clone());
+    let (mut user_index, mut item_index) =
+        (vec![u32::MAX; users.len()], vec![u32::MAX; items.len()]);
+    let (mut n_users, mut asins) = (0u32, Vec::new());
+    for row in &rows {
+        if user_index[row.user as usize] == u32::MAX {
+            user_index[row.user as usize] = n_users;
+            n_users += 1;
+        }
+        if item_index[row.item as usize] == u32::MAX {
+            item_index[row.item as usize] = asins.len() as u32;
+            asins.push(items.name(row.item).to_owned());
         }
     }
     let (features, vocabulary) = item_features(&asins, &products);
-    report.interactions = prepared.len() as u64;
-    report.users = users.len() as u64;
+    report.interactions = rows.len() as u64;
+    report.users = u64::from(n_users);
     report.items = asins.len() as u64;
     report.items_without_metadata = features.iter().filter(|f| !f.has_metadata).count() as u64;
     report.prices_imputed = features.iter().filter(|f| f.price_imputed).count() as u64;
@@ -303,13 +370,14 @@ pub async fn prepare(
     report.categories = vocabulary.categories.len() as u64;
 
     let created = DateTime::now();
-    let interaction_docs = prepared.iter().map(|p| {
+    let interaction_docs = interactions(&rows, options.alpha).map(|p| {
+        let (user, asin) = (users.name(p.user), items.name(p.item));
         doc! {
-            "_id": format!("{}|{}", p.user, p.asin),
-            "user": &p.user,
-            "asin": &p.asin,
-            "user_index": i64::from(users[p.user.as_str()]),
-            "item_index": i64::from(items[p.asin.as_str()]),
+            "_id": format!("{user}|{asin}"),
+            "user": user,
+            "asin": asin,
+            "user_index": i64::from(user_index[p.user as usize]),
+            "item_index": i64::from(item_index[p.item as usize]),
             "rating": f64::from(p.rating),
             "rating_centred": p.rating_centred,
             "confidence": p.confidence,
@@ -321,10 +389,10 @@ pub async fn prepare(
         }
     });
     replace(store, INTERACTIONS, interaction_docs, &["user", "asin"]).await?;
-    let feature_docs = features.iter().map(|f| {
+    let feature_docs = features.iter().enumerate().map(|(index, f)| {
         doc! {
             "_id": &f.asin,
-            "item_index": i64::from(items[f.asin.as_str()]),
+            "item_index": index as i64,
             "brand_id": i64::from(f.brand_id),
             "category_id": i64::from(f.category_id),
             "top_category_id": i64::from(f.top_category_id),
@@ -351,7 +419,12 @@ pub async fn prepare(
             store.database().name(),
             options,
             &report,
-            &prepared,
+            rows.iter().map(|row| snapshot::Line {
+                user: users.name(row.user),
+                asin: items.name(row.item),
+                rating: row.rating,
+                time: row.time,
+            }),
             &products,
             &asins,
             &vocabulary,

@@ -9,7 +9,7 @@ use mongodb::bson::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{PrepareError, PrepareOptions, PrepareReport, Prepared, Vocabulary};
+use super::{PrepareError, PrepareOptions, PrepareReport, Vocabulary};
 use crate::dataset::Product;
 
 /// The files of a snapshot to give `recsys evaluate --data`: interactions in the Amazon 2018
@@ -57,15 +57,23 @@ pub fn latest_snapshot(dir: &Path) -> Result<Vec<PathBuf>, PrepareError> {
     Ok(SNAPSHOT_FILES.iter().map(|f| snapshot.join(f)).collect())
 }
 
+/// One interaction of the snapshot's `reviews.json`.
+pub(super) struct Line<'a> {
+    pub(super) user: &'a str,
+    pub(super) asin: &'a str,
+    pub(super) rating: f32,
+    pub(super) time: i64,
+}
+
 /// Writes the snapshot in a new directory under `dir`; returns it.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn write(
+pub(super) fn write<'a>(
     dir: &Path,
     created: DateTime,
     database: &str,
     options: &PrepareOptions,
     report: &PrepareReport,
-    prepared: &[Prepared],
+    prepared: impl Iterator<Item = Line<'a>>,
     products: &HashMap<String, Product>,
     asins: &[String],
     vocabulary: &Vocabulary,

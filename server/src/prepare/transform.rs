@@ -1,26 +1,132 @@
 //! The cleaning and feature steps of `recsys prepare`, on in-memory rows: no database here.
+//!
+//! Reviews are held as compact [`Row`]s (dense user and item ids, numbers, no text), so that
+//! memory grows with the number of interactions, not with the size of the review documents.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::Hash;
+use std::sync::Arc;
 
 use crate::dataset::{Product, Review};
 
-/// A review read from the store, with the place it was first read from (for a stable order).
-#[derive(Debug, Clone)]
-pub struct SourceReview {
-    /// The review's fields.
-    pub review: Review,
-    /// Sort key giving the order the reviews were ingested in: run, file position in the run,
-    /// line. Reviews without provenance sort last, by `_id`.
-    pub position: (String, usize, i64, String),
+/// Dense ids for strings (users, items, runs), in first-seen order.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    ids: HashMap<Arc<str>, u32>,
+    names: Vec<Arc<str>>,
+}
+
+impl Interner {
+    /// The id of `name`, given the next free one if it is new.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        self.names.push(Arc::clone(&name));
+        self.ids.insert(name, id);
+        id
+    }
+
+    /// The id of `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    /// The name of `id`.
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// How many names have ids.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no name has an id.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// For each id, its rank among the names in string order.
+    pub fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
+        let mut ranks = vec![0; order.len()];
+        for (rank, id) in order.into_iter().enumerate() {
+            ranks[id as usize] = rank as u32;
+        }
+        ranks
+    }
+}
+
+/// Where a review was first read from, for a stable order: run, file position in the run,
+/// line, then `_id`. Reviews without provenance sort last, by `_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// The run, as an id of the runs' [`Interner`] (compared by the runs' string order).
+    pub run: u32,
+    /// The file's position among the files of its run (`u32::MAX` when unknown).
+    pub file: u32,
+    /// The line in the file (`i64::MAX` when unknown).
+    pub line: i64,
+    /// The `_id`, when it is not the usual `user|asin|seconds` of the row (which is then rebuilt
+    /// for comparisons).
+    pub id: Option<Box<str>>,
+}
+
+/// One usable review, compact: what preparing needs, the text reduced to its length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// User id (of the users' [`Interner`]).
+    pub user: u32,
+    /// Item id (of the items' [`Interner`]).
+    pub item: u32,
+    /// Star rating, 1 to 5.
+    pub rating: f32,
+    /// Unix seconds.
+    pub time: i64,
+    /// Characters of review text (0 when there is none).
+    pub review_length: u32,
+    /// Helpful votes (2018 `vote`, else 2014 `helpful[0]`; 0 when unknown).
+    pub votes: u32,
+    /// Helpful votes and votes in all (2014 `helpful`), when known.
+    pub helpful: Option<(u32, u32)>,
+    /// Whether the purchase was verified, when known.
+    pub verified: Option<bool>,
+    /// Where it was read from.
+    pub position: Position,
+}
+
+impl Row {
+    /// The compact row of `review` (whose user and item already have ids).
+    pub fn new(review: &Review, user: u32, item: u32, position: Position) -> Self {
+        let votes = review.votes.or(review.helpful.map(|(helpful, _)| helpful));
+        Self {
+            user,
+            item,
+            rating: review.rating,
+            time: review.timestamp,
+            review_length: review
+                .text
+                .as_deref()
+                .map_or(0, |t| u32::try_from(t.chars().count()).unwrap_or(u32::MAX)),
+            votes: votes.unwrap_or(0),
+            helpful: review.helpful,
+            verified: review.verified,
+            position,
+        }
+    }
 }
 
 /// One cleaned interaction with its features.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
-    /// Reviewer id.
-    pub user: String,
-    /// ASIN.
-    pub asin: String,
+    /// User id (of the users' [`Interner`]).
+    pub user: u32,
+    /// Item id (of the items' [`Interner`]).
+    pub item: u32,
     /// Star rating, 1 to 5.
     pub rating: f32,
     /// Rating minus the user's mean rating (over the prepared interactions).
@@ -77,90 +183,100 @@ pub struct Vocabulary {
 /// Separator of category path levels in [`Vocabulary::categories`].
 pub const PATH_SEPARATOR: &str = " > ";
 
-/// Keeps one review per (user, item): the latest (largest time, then the last in `position`
-/// order), at its own position; returns them in `position` order and how many were dropped.
-pub fn deduplicate(mut reviews: Vec<SourceReview>) -> (Vec<SourceReview>, u64) {
-    reviews.sort_by(|a, b| a.position.cmp(&b.position));
-    let mut latest: HashMap<(String, String), usize> = HashMap::new();
-    for (i, r) in reviews.iter().enumerate() {
-        let key = (r.review.user.clone(), r.review.asin.clone());
-        match latest.get(&key) {
-            Some(&j) if reviews[j].review.timestamp > r.review.timestamp => {}
+/// Sorts `rows` by [`Position`]: run (by `run_ranks`, the runs' string order), file, line, then
+/// `_id` (rebuilt by `id` for rows that do not carry theirs). The sort is stable.
+pub fn sort_by_position(rows: &mut [Row], run_ranks: &[u32], id: impl Fn(&Row) -> String) {
+    rows.sort_by(|a, b| {
+        let (pa, pb) = (&a.position, &b.position);
+        (run_ranks[pa.run as usize], pa.file, pa.line)
+            .cmp(&(run_ranks[pb.run as usize], pb.file, pb.line))
+            .then_with(|| match (&pa.id, &pb.id) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(x), None) => (**x).cmp(id(b).as_str()),
+                (None, Some(y)) => id(a).as_str().cmp(y),
+                (None, None) => id(a).cmp(&id(b)),
+            })
+    });
+}
+
+/// Keeps one row per (user, item): the latest (largest time, then the last in order), at its
+/// own place; `rows` are in [`Position`] order ([`sort_by_position`]) and stay so. Returns how
+/// many were dropped.
+pub fn deduplicate(rows: Vec<Row>) -> (Vec<Row>, u64) {
+    let mut latest: HashMap<(u32, u32), usize> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        match latest.get(&(r.user, r.item)) {
+            Some(&j) if rows[j].time > r.time => {}
             _ => {
-                latest.insert(key, i);
+                latest.insert((r.user, r.item), i);
             }
         }
     }
-    let keep: BTreeSet<usize> = latest.into_values().collect();
-    let dropped = (reviews.len() - keep.len()) as u64;
-    let kept = reviews
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep.contains(i))
-        .map(|(_, r)| r)
-        .collect();
-    (kept, dropped)
+    let mut keep = vec![false; rows.len()];
+    for i in latest.into_values() {
+        keep[i] = true;
+    }
+    let dropped = keep.iter().filter(|&&k| !k).count() as u64;
+    let mut keep = keep.into_iter();
+    let mut rows = rows;
+    rows.retain(|_| keep.next().unwrap_or(false));
+    (rows, dropped)
+}
+
+fn counts<K: Copy + Eq + Hash>(keys: impl Iterator<Item = K>) -> HashMap<K, usize> {
+    let mut counts = HashMap::new();
+    for key in keys {
+        *counts.entry(key).or_default() += 1;
+    }
+    counts
 }
 
 /// Drops users and items with fewer than `k` interactions, again and again until every one
 /// left has at least `k` (the k-core). Order is kept. `k <= 1` changes nothing.
-pub fn k_core(mut reviews: Vec<SourceReview>, k: usize) -> Vec<SourceReview> {
+pub fn k_core(mut rows: Vec<Row>, k: usize) -> Vec<Row> {
     loop {
-        let mut users: HashMap<&str, usize> = HashMap::new();
-        let mut items: HashMap<&str, usize> = HashMap::new();
-        for r in &reviews {
-            *users.entry(r.review.user.as_str()).or_default() += 1;
-            *items.entry(r.review.asin.as_str()).or_default() += 1;
-        }
-        let keep: Vec<bool> = reviews
+        let users = counts(rows.iter().map(|r| r.user));
+        let items = counts(rows.iter().map(|r| r.item));
+        let keep: Vec<bool> = rows
             .iter()
-            .map(|r| users[r.review.user.as_str()] >= k && items[r.review.asin.as_str()] >= k)
+            .map(|r| users[&r.user] >= k && items[&r.item] >= k)
             .collect();
         if keep.iter().all(|&k| k) {
-            return reviews;
+            return rows;
         }
         let mut keep = keep.into_iter();
-        reviews.retain(|_| keep.next().unwrap_or(false));
+        rows.retain(|_| keep.next().unwrap_or(false));
     }
 }
 
-/// The interactions with their features: per-user mean-centred rating, confidence
-/// `1 + alpha * rating / 5`, review length and helpfulness.
-pub fn interactions(reviews: &[SourceReview], alpha: f64) -> Vec<Prepared> {
-    let mut sums: HashMap<&str, (f64, f64)> = HashMap::new();
-    for r in reviews {
-        let entry = sums.entry(r.review.user.as_str()).or_default();
-        entry.0 += f64::from(r.review.rating);
+/// The interactions with their features, in the order of `rows`: per-user mean-centred rating,
+/// confidence `1 + alpha * rating / 5`, review length and helpfulness.
+pub fn interactions(rows: &[Row], alpha: f64) -> impl Iterator<Item = Prepared> + '_ {
+    let mut sums: HashMap<u32, (f64, f64)> = HashMap::new();
+    for r in rows {
+        let entry = sums.entry(r.user).or_default();
+        entry.0 += f64::from(r.rating);
         entry.1 += 1.0;
     }
-    reviews
-        .iter()
-        .map(|r| {
-            let review = &r.review;
-            let rating = f64::from(review.rating);
-            let (sum, n) = sums[review.user.as_str()];
-            let votes = review.votes.or(review.helpful.map(|(h, _)| h));
-            let helpful_ratio = match review.helpful {
+    rows.iter().map(move |r| {
+        let rating = f64::from(r.rating);
+        let (sum, n) = sums[&r.user];
+        Prepared {
+            user: r.user,
+            item: r.item,
+            rating: r.rating,
+            rating_centred: rating - sum / n,
+            confidence: 1.0 + alpha * rating / 5.0,
+            time: r.time,
+            review_length: u64::from(r.review_length),
+            helpful_votes: u64::from(r.votes),
+            helpful_ratio: match r.helpful {
                 Some((h, total)) if total > 0 => Some(f64::from(h) / f64::from(total)),
                 _ => None,
-            };
-            Prepared {
-                user: review.user.clone(),
-                asin: review.asin.clone(),
-                rating: review.rating,
-                rating_centred: rating - sum / n,
-                confidence: 1.0 + alpha * rating / 5.0,
-                time: review.timestamp,
-                review_length: review
-                    .text
-                    .as_deref()
-                    .map_or(0, |t| t.chars().count() as u64),
-                helpful_votes: votes.map_or(0, u64::from),
-                helpful_ratio,
-                verified: review.verified,
-            }
-        })
-        .collect()
+            },
+            verified: r.verified,
+        }
+    })
 }
 
 fn median(values: &mut [f64]) -> Option<f64> {
@@ -305,21 +421,55 @@ pub fn item_features(
 mod tests {
     use super::*;
 
-    fn review(user: &str, asin: &str, rating: f32, time: i64, line: i64) -> SourceReview {
-        SourceReview {
-            review: Review {
-                user: user.into(),
-                asin: asin.into(),
-                rating,
-                timestamp: time,
-                verified: None,
-                votes: None,
-                helpful: None,
-                text: None,
-                summary: None,
-                reviewer_name: None,
-            },
-            position: ("run".into(), 0, line, String::new()),
+    fn bare(user: &str, asin: &str, rating: f32, time: i64) -> Review {
+        Review {
+            user: user.into(),
+            asin: asin.into(),
+            rating,
+            timestamp: time,
+            verified: None,
+            votes: None,
+            helpful: None,
+            text: None,
+            summary: None,
+            reviewer_name: None,
+        }
+    }
+
+    /// Rows of one run, at the lines given, with their users and items.
+    #[derive(Default)]
+    struct Rows {
+        users: Interner,
+        items: Interner,
+        rows: Vec<Row>,
+    }
+
+    impl Rows {
+        fn add(&mut self, review: &Review, line: i64) {
+            let (user, item) = (
+                self.users.intern(&review.user),
+                self.items.intern(&review.asin),
+            );
+            let position = Position {
+                run: 0,
+                file: 0,
+                line,
+                id: None,
+            };
+            self.rows.push(Row::new(review, user, item, position));
+        }
+
+        fn of(reviews: &[(&str, &str, f32, i64, i64)]) -> Self {
+            let mut rows = Self::default();
+            for &(user, asin, rating, time, line) in reviews {
+                rows.add(&bare(user, asin, rating, time), line);
+            }
+            rows
+        }
+
+        fn id(&self, row: &Row) -> String {
+            let (user, asin) = (self.users.name(row.user), self.items.name(row.item));
+            format!("{user}|{asin}|{}", row.time)
         }
     }
 
@@ -346,34 +496,64 @@ mod tests {
 
     #[test]
     fn duplicates_keep_the_latest_at_its_own_position() {
-        let rows = vec![
-            review("u", "a", 1.0, 20, 3),
-            review("u", "a", 5.0, 10, 1),
-            review("v", "a", 3.0, 5, 2),
-        ];
-        let (kept, dropped) = deduplicate(rows);
+        let mut rows = Rows::of(&[
+            ("u", "a", 1.0, 20, 3),
+            ("u", "a", 5.0, 10, 1),
+            ("v", "a", 3.0, 5, 2),
+        ]);
+        let ids = |row: &Row| format!("{}|{}", row.user, row.time);
+        sort_by_position(&mut rows.rows, &[0], ids);
+        let (kept, dropped) = deduplicate(rows.rows);
         assert_eq!(dropped, 1);
         let got: Vec<(&str, f32)> = kept
             .iter()
-            .map(|r| (r.review.user.as_str(), r.review.rating))
+            .map(|r| (rows.users.name(r.user), r.rating))
             .collect();
         assert_eq!(got, [("v", 3.0), ("u", 1.0)]);
     }
 
     #[test]
+    fn positions_sort_by_run_name_file_line_then_id() {
+        let mut runs = Interner::default();
+        let (late, early) = (runs.intern("b-run"), runs.intern("a-run"));
+        let mut rows = Rows::of(&[
+            ("u1", "x", 5.0, 1, 7),
+            ("u2", "x", 5.0, 1, 1),
+            ("u3", "x", 5.0, 1, i64::MAX),
+            ("u4", "x", 5.0, 1, i64::MAX),
+            ("u5", "x", 5.0, 1, 2),
+        ]);
+        rows.rows[0].position.run = early;
+        rows.rows[1].position.run = late;
+        // Two without provenance: by `_id`, a stored one against a rebuilt one.
+        for row in &mut rows.rows[2..4] {
+            row.position.run = runs.intern("\u{10ffff}");
+            row.position.file = u32::MAX;
+        }
+        rows.rows[2].position.id = Some("zzz".into());
+        rows.rows[4].position.run = early;
+        rows.rows[4].position.file = 1;
+        let mut sorted = rows.rows.clone();
+        sort_by_position(&mut sorted, &runs.ranks(), |row| rows.id(row));
+        let users: Vec<&str> = sorted.iter().map(|r| rows.users.name(r.user)).collect();
+        assert_eq!(users, ["u1", "u5", "u2", "u4", "u3"]);
+    }
+
+    #[test]
     fn k_core_iterates_until_stable() {
         // c has one rating: it goes, then u3 has one and goes; the 2-core is u1, u2 x a, b.
-        let rows = vec![
-            review("u1", "a", 5.0, 1, 1),
-            review("u1", "b", 5.0, 1, 2),
-            review("u2", "a", 5.0, 1, 3),
-            review("u2", "b", 5.0, 1, 4),
-            review("u3", "a", 5.0, 1, 5),
-            review("u3", "c", 5.0, 1, 6),
-        ];
+        let fixture = Rows::of(&[
+            ("u1", "a", 5.0, 1, 1),
+            ("u1", "b", 5.0, 1, 2),
+            ("u2", "a", 5.0, 1, 3),
+            ("u2", "b", 5.0, 1, 4),
+            ("u3", "a", 5.0, 1, 5),
+            ("u3", "c", 5.0, 1, 6),
+        ]);
+        let rows = fixture.rows.clone();
         let core = k_core(rows.clone(), 2);
         assert_eq!(core.len(), 4);
-        assert!(core.iter().all(|r| r.review.user != "u3"));
+        assert!(core.iter().all(|r| fixture.users.name(r.user) != "u3"));
         // A chain that unravels completely at k = 3.
         assert!(k_core(rows.clone(), 3).is_empty());
         assert_eq!(k_core(rows, 1).len(), 6);
@@ -381,11 +561,15 @@ mod tests {
 
     #[test]
     fn ratings_are_centred_per_user_and_weighted() {
-        let mut rows = vec![review("u", "a", 5.0, 1, 1), review("u", "b", 3.0, 2, 2)];
-        rows[0].review.text = Some("héllo".into());
-        rows[0].review.helpful = Some((3, 4));
-        rows[1].review.votes = Some(7);
-        let got = interactions(&rows, 4.0);
+        let mut first = bare("u", "a", 5.0, 1);
+        first.text = Some("héllo".into());
+        first.helpful = Some((3, 4));
+        let mut second = bare("u", "b", 3.0, 2);
+        second.votes = Some(7);
+        let mut rows = Rows::default();
+        rows.add(&first, 1);
+        rows.add(&second, 2);
+        let got: Vec<Prepared> = interactions(&rows.rows, 4.0).collect();
         assert_eq!((got[0].rating_centred, got[1].rating_centred), (1.0, -1.0));
         assert_eq!(
             (got[0].confidence, got[1].confidence),

@@ -160,6 +160,7 @@ async fn the_snapshot_evaluates_exactly_like_the_files() {
     }
     // Centred ratings average to zero per user; confidence follows the rating.
     let interactions = db.find(INTERACTIONS, doc! {}).await;
+    let first = interactions[0].clone();
     let mut per_user: HashMap<String, f64> = HashMap::new();
     for i in &interactions {
         *per_user
@@ -241,5 +242,38 @@ async fn the_snapshot_evaluates_exactly_like_the_files() {
         *items.entry(i.get_str("asin").unwrap().into()).or_default() += 1;
     }
     assert!(users.values().chain(items.values()).all(|&n| n >= 6));
+    // A review written by another tool (no provenance, another `_id`), later than the stored
+    // review of the same user and item: it replaces it, and only its text's length (in
+    // characters) is kept.
+    let (user, asin) = (
+        first.get_str("user").unwrap().to_owned(),
+        first.get_str("asin").unwrap().to_owned(),
+    );
+    db.store
+        .database()
+        .collection::<Document>("reviews")
+        .insert_one(
+            doc! { "_id": "other-tool-1", "user": &user, "asin": &asin, "rating": 2.0,
+            "time": mongodb::bson::DateTime::from_millis(2_000_000_000_000), "text": "héllo wörld",
+            "votes": 3_i64, "votes_total": 4_i64, "verified": true },
+        )
+        .await
+        .unwrap();
+    let again = prepare::prepare(&db.store, &PrepareOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.interactions, again.duplicates),
+        (report.interactions, report.duplicates + 1),
+        "{again}"
+    );
+    let other = db
+        .one(INTERACTIONS, doc! { "_id": format!("{user}|{asin}") })
+        .await;
+    assert_eq!(other.get_f64("rating").unwrap(), 2.0);
+    assert_eq!(other.get_i64("review_length").unwrap(), 11);
+    assert_eq!(other.get_i64("helpful_votes").unwrap(), 3);
+    assert_eq!(other.get_f64("helpful_ratio").unwrap(), 0.75);
+    assert!(other.get_bool("verified").unwrap());
     db.drop_now().await;
 }
