@@ -332,8 +332,14 @@ fn plugins(settings: &Settings, dir: Option<PathBuf>, json: bool) -> anyhow::Res
             p.origin()
         );
         for param in &info.params {
+            let search: Vec<String> = param.search.iter().map(ToString::to_string).collect();
+            let search = if search.is_empty() {
+                String::new()
+            } else {
+                format!(", --tune tries {}", search.join(" "))
+            };
             println!(
-                "    {} ({:?}, default {}): {}",
+                "    {} ({:?}, default {}{search}): {}",
                 param.name, param.kind, param.default, param.description
             );
         }
