@@ -64,18 +64,12 @@ pub(crate) fn record(format: Format, line: &[u8]) -> Parsed<(Record, bool)> {
         Format::MetadataJson => ProductLine::parse(line)
             .map(|product| Some((Record::Product(product.product()), false))),
         Format::RatingsCsv | Format::KaggleCsv => Ok(rating(format, line)?.map(|rating| {
-            let review = Review {
-                user: rating.user.into_owned(),
-                asin: rating.item.into_owned(),
-                rating: rating.rating,
-                timestamp: rating.timestamp,
-                verified: None,
-                votes: None,
-                helpful: None,
-                text: None,
-                summary: None,
-                reviewer_name: None,
-            };
+            let review = Review::rating(
+                rating.user.into_owned(),
+                rating.item.into_owned(),
+                rating.rating,
+                rating.timestamp,
+            );
             (Record::Review(review), rating.repaired)
         })),
         Format::Sequence | Format::Pairs => {

@@ -29,6 +29,29 @@ pub struct Review {
     pub reviewer_name: Option<String>,
 }
 
+impl Review {
+    /// A bare rating (a row of a ratings-only CSV): every optional field `None`.
+    pub fn rating(
+        user: impl Into<String>,
+        asin: impl Into<String>,
+        rating: f32,
+        timestamp: i64,
+    ) -> Self {
+        Review {
+            user: user.into(),
+            asin: asin.into(),
+            rating,
+            timestamp,
+            verified: None,
+            votes: None,
+            helpful: None,
+            text: None,
+            summary: None,
+            reviewer_name: None,
+        }
+    }
+}
+
 /// One product of a metadata file, with scraped HTML already cleaned away.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Product {

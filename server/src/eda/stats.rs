@@ -1076,18 +1076,7 @@ mod tests {
     }
 
     fn review(user: &str, asin: &str, rating: f32, day: i64) -> Review {
-        Review {
-            user: user.into(),
-            asin: asin.into(),
-            rating,
-            timestamp: 1_388_534_400 + day * 86_400,
-            verified: None,
-            votes: None,
-            helpful: None,
-            text: None,
-            summary: None,
-            reviewer_name: None,
-        }
+        Review::rating(user, asin, rating, 1_388_534_400 + day * 86_400)
     }
 
     fn product(asin: &str, price: Option<f64>, brand: &str, categories: &[&str]) -> Product {

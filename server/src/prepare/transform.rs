@@ -422,18 +422,7 @@ mod tests {
     use super::*;
 
     fn bare(user: &str, asin: &str, rating: f32, time: i64) -> Review {
-        Review {
-            user: user.into(),
-            asin: asin.into(),
-            rating,
-            timestamp: time,
-            verified: None,
-            votes: None,
-            helpful: None,
-            text: None,
-            summary: None,
-            reviewer_name: None,
-        }
+        Review::rating(user, asin, rating, time)
     }
 
     /// Rows of one run, at the lines given, with their users and items.

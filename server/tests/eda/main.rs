@@ -361,18 +361,7 @@ fn data_derived_text_is_escaped() -> Result<()> {
 
     let mut stats = StatsBuilder::new(StatsOptions::default());
     for user in ["u1", "u2"] {
-        stats.add_review(&Review {
-            user: user.into(),
-            asin: "B1".into(),
-            rating: 5.0,
-            timestamp: 1_400_000_000,
-            verified: None,
-            votes: None,
-            helpful: None,
-            text: None,
-            summary: None,
-            reviewer_name: None,
-        });
+        stats.add_review(&Review::rating(user, "B1", 5.0, 1_400_000_000));
     }
     stats.add_product(&Product {
         asin: "B1".into(),
