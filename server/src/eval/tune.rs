@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use recsys_plugin_api::{ParamValue, Params, PluginInfo};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::MetricsAccumulator;
@@ -202,49 +202,43 @@ pub fn tune(
 ) -> (Tuning, Option<Vec<Vec<u32>>>) {
     let clock = Instant::now();
     let mut trials = Vec::new();
-    let mut scored: FxHashMap<String, Scored> = FxHashMap::default();
-    let mut failed: FxHashSet<String> = FxHashSet::default();
-    let mut evaluate = |params: &Params, trials: &mut Vec<Trial>| -> Option<f64> {
-        let key = params.to_json();
-        if let Some(s) = scored.get(&key) {
-            return Some(s.mean);
-        }
-        if failed.contains(&key) {
-            return None;
-        }
-        match validate(params) {
-            Ok(lists) => {
-                let per_user = per_user_ndcg(&lists, relevant, k);
-                let mean = per_user.iter().sum::<f64>() / per_user.len().max(1) as f64;
-                trials.push(Trial {
-                    params: params.clone(),
-                    validation_ndcg: Some(mean),
-                    error: None,
-                });
-                scored.insert(
-                    key,
-                    Scored {
-                        per_user,
-                        mean,
-                        lists,
-                    },
-                );
-                Some(mean)
+    // Every point tried, by its parameters' JSON (None: it failed), so none is trained twice.
+    // Only the start and the best so far keep their per-user scores and lists.
+    let mut tried: FxHashMap<String, Option<f64>> = FxHashMap::default();
+    let mut run = |params: &Params, trials: &mut Vec<Trial>| -> Option<Scored> {
+        let result = validate(params).map(|lists| {
+            let per_user = per_user_ndcg(&lists, relevant, k);
+            let mean = per_user.iter().sum::<f64>() / per_user.len().max(1) as f64;
+            Scored {
+                per_user,
+                mean,
+                lists,
             }
-            Err(e) => {
-                failed.insert(key);
+        });
+        let scored = result
+            .map_err(|e| e.to_string())
+            .inspect_err(|error| {
                 trials.push(Trial {
                     params: params.clone(),
                     validation_ndcg: None,
-                    error: Some(e.to_string()),
-                });
-                None
-            }
-        }
+                    error: Some(error.clone()),
+                })
+            })
+            .ok()?;
+        trials.push(Trial {
+            params: params.clone(),
+            validation_ndcg: Some(scored.mean),
+            error: None,
+        });
+        Some(scored)
     };
-    let start_ndcg = evaluate(start, &mut trials);
+    let start_scored = run(start, &mut trials);
+    tried.insert(start.to_json(), start_scored.as_ref().map(|s| s.mean));
+    let start_ndcg = start_scored.as_ref().map(|s| s.mean);
     let mut best = start.clone();
     let mut best_ndcg = start_ndcg.unwrap_or(f64::MIN);
+    // The best point when it is not the start.
+    let mut best_scored: Option<Scored> = None;
     for _round in 0..ROUNDS {
         let mut improved = false;
         for (name, values) in &space {
@@ -253,10 +247,16 @@ pub fn tune(
                     continue;
                 }
                 let candidate = best.clone().with(name, value.clone());
-                if let Some(ndcg) = evaluate(&candidate, &mut trials) {
-                    if ndcg > best_ndcg + 1e-12 {
-                        (best, best_ndcg, improved) = (candidate, ndcg, true);
-                    }
+                let key = candidate.to_json();
+                // A point tried before lost to a best that has only improved since.
+                if tried.contains_key(&key) {
+                    continue;
+                }
+                let scored = run(&candidate, &mut trials);
+                tried.insert(key, scored.as_ref().map(|s| s.mean));
+                if let Some(scored) = scored.filter(|s| s.mean > best_ndcg + 1e-12) {
+                    (best, best_ndcg, improved) = (candidate, scored.mean, true);
+                    best_scored = Some(scored);
                 }
             }
         }
@@ -264,19 +264,16 @@ pub fn tune(
             break;
         }
     }
-    let start_key = start.to_json();
-    let best_key = best.to_json();
-    let (kept, standard_error) = match (scored.get(&best_key), scored.get(&start_key)) {
-        (Some(b), Some(s)) if best_key != start_key => {
+    let (kept, standard_error) = match (&best_scored, &start_scored) {
+        (Some(b), Some(s)) => {
             let (mean, se) = paired_difference(&b.per_user, &s.per_user);
             (mean > se, se)
         }
         // The start failed: anything that worked is better.
         (Some(_), None) => (true, 0.0),
-        _ => (false, 0.0),
+        (None, _) => (false, 0.0),
     };
-    let chosen_key = if kept { best_key } else { start_key };
-    let lists = scored.remove(&chosen_key).map(|s| s.lists);
+    let lists = if kept { best_scored } else { start_scored }.map(|s| s.lists);
     let tuning = Tuning {
         plugin: plugin.to_string(),
         validation_users: relevant.len(),
