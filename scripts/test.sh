@@ -8,6 +8,17 @@ scripts/dev-setup.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
+# A CI checkout is built once: the incremental cache would only double the target directory.
+if [ "${CI:-}" = true ]; then
+  export CARGO_INCREMENTAL=0
+fi
+disk() {
+  df -h --output=avail,target . | tail -1 | awk -v what="$1" '{print "[disk] " what ": " $1 " free on " $2}'
+  if [ -d target ]; then du -sh target | awk '{print "[disk] target/ holds " $1}'; fi
+}
+disk "before the build"
+trap 'disk "at the end"' EXIT
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -36,7 +47,7 @@ step "test services (scripts/test-services.sh: MongoDB protocol and Kafka on 127
 # on port 27117 and stopped on exit, whether the tests pass or not.
 # Likewise Kafka: RECSYS_TEST_KAFKA_BROKERS, or Tansu on port 19092.
 if [ -z "${RECSYS_TEST_MONGODB_URI:-}" ] || [ -z "${RECSYS_TEST_KAFKA_BROKERS:-}" ]; then
-  trap 'scripts/test-services.sh down' EXIT
+  trap 'scripts/test-services.sh down; disk "at the end"' EXIT
   services="$(scripts/test-services.sh up)" # fails the script if a service cannot start
   eval "$services"
 fi
