@@ -494,7 +494,20 @@ pub struct PluginDeclaration {
     /// Scores the candidate `items` for `query`'s history into `out`: one entry per item, in
     /// the order given.
     pub score_items: ScoreItemsFn,
+    // ---- API 1.3 ----
+    /// Recommends for every query of `queries`: the lists go into `out` one after another and
+    /// the length of each into `lens` (room for `queries.len` entries, host-owned).
+    pub recommend_many: RecommendManyFn,
 }
+
+/// The type of [`PluginDeclaration::recommend_many`] (API 1.3).
+pub type RecommendManyFn = unsafe extern "C" fn(
+    model: *const c_void,
+    queries: RSlice<RawQuery>,
+    out: *mut ScoredBuf,
+    lens: *mut usize,
+    err: Err,
+) -> Status;
 
 /// The type of [`PluginDeclaration::score_items`] (API 1.1).
 pub type ScoreItemsFn = unsafe extern "C" fn(
@@ -509,6 +522,9 @@ pub type ScoreItemsFn = unsafe extern "C" fn(
 /// after it were added by later minor versions; a host calls one only when the plugin's
 /// `header.size` covers it.
 pub const DECLARATION_SIZE_1_0: usize = std::mem::offset_of!(PluginDeclaration, score_items);
+
+/// The size of an API 1.1 or 1.2 declaration (1.2 added no function).
+pub const DECLARATION_SIZE_1_2: usize = std::mem::offset_of!(PluginDeclaration, recommend_many);
 
 const fn mix(h: u64, v: usize) -> u64 {
     (h ^ v as u64).wrapping_mul(0x0100_0000_01b3)
@@ -554,6 +570,7 @@ impl PluginDeclaration {
             search: search_shim::<R>,
             save: save_shim::<R>,
             score_items: score_items_shim::<R>,
+            recommend_many: recommend_many_shim::<R>,
         }
     }
 }
@@ -761,6 +778,36 @@ unsafe extern "C" fn score_items_shim<R: Recommender>(
                 .map(|(&item, score)| Scored { item, score })
                 .collect();
             ScoredBuf::fill(out, &scored);
+            Ok(())
+        })
+    }
+}
+
+unsafe extern "C" fn recommend_many_shim<R: Recommender>(
+    model: *const c_void,
+    queries: RSlice<RawQuery>,
+    out: *mut ScoredBuf,
+    lens: *mut usize,
+    err: Err,
+) -> Status {
+    // SAFETY: see the comment above the shims; `lens` has room for one entry per query.
+    unsafe {
+        guard(err, || {
+            let model = &*(model as *const R);
+            let raw = queries.as_slice();
+            let views: Vec<Query<'_>> = raw.iter().map(|q| q.view()).collect();
+            let lists = model.recommend_many(&views)?;
+            if lists.len() != views.len() {
+                return Err(PluginError::internal(format!(
+                    "recommend_many returned {} lists for {} queries",
+                    lists.len(),
+                    views.len()
+                )));
+            }
+            for (i, list) in lists.iter().enumerate() {
+                lens.add(i).write(list.len());
+            }
+            ScoredBuf::fill(out, &lists.concat());
             Ok(())
         })
     }

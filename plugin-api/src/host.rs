@@ -12,7 +12,7 @@ use std::ptr::NonNull;
 
 use crate::ffi::{
     layout_fingerprint, ByteSink, DeclarationHeader, PluginDeclaration, RSlice, RStr, RawQuery,
-    RawTrainData, ScoreItemsFn, ScoredBuf, Status, DECLARATION_SIZE_1_0, MAGIC,
+    RawTrainData, RecommendManyFn, ScoreItemsFn, ScoredBuf, Status, DECLARATION_SIZE_1_0, MAGIC,
 };
 use crate::{
     ErrorKind, Explanation, Params, PluginError, PluginInfo, Query, Scored, TrainData, API_MAJOR,
@@ -105,6 +105,8 @@ struct Table {
     save: unsafe extern "C" fn(*const c_void, Sink, Sink) -> Status,
     /// API 1.1.
     score_items: Option<ScoreItemsFn>,
+    /// API 1.3.
+    recommend_many: Option<RecommendManyFn>,
 }
 
 impl Table {
@@ -119,6 +121,10 @@ impl Table {
         let score_items = covers(
             std::mem::offset_of!(PluginDeclaration, score_items),
             std::mem::size_of::<ScoreItemsFn>(),
+        );
+        let recommend_many = covers(
+            std::mem::offset_of!(PluginDeclaration, recommend_many),
+            std::mem::size_of::<RecommendManyFn>(),
         );
         // SAFETY: every field read lies within the first `size` bytes (the 1.0 fields within
         // `DECLARATION_SIZE_1_0 <= size`, later ones checked by `covers`), which are readable
@@ -137,6 +143,11 @@ impl Table {
                 save: (*ptr).save,
                 score_items: if score_items {
                     Some((*ptr).score_items)
+                } else {
+                    None
+                },
+                recommend_many: if recommend_many {
+                    Some((*ptr).recommend_many)
                 } else {
                     None
                 },
@@ -364,6 +375,59 @@ impl Model {
         })
     }
 
+    /// One list per query, in order, each checked as [`Model::recommend`] checks it (see
+    /// [`crate::Recommender::recommend_many`]). Plugins built before API 1.3 are asked one query
+    /// at a time.
+    pub fn recommend_many(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<Scored>>, PluginError> {
+        let Some(recommend_many) = self.table.recommend_many else {
+            return queries.iter().map(|q| self.recommend(q)).collect();
+        };
+        if let Some(n) = self.n_items {
+            for q in queries {
+                q.validate(n)?;
+            }
+        }
+        let raw: Vec<RawQuery> = queries.iter().map(RawQuery::new).collect();
+        let room = |k: usize| self.n_items.map_or(k, |n| k.min(n));
+        let mut out = Vec::with_capacity(queries.iter().map(|q| room(q.k)).sum());
+        let mut lens = vec![usize::MAX; queries.len()];
+        let mut err = Vec::new();
+        let mut buf = ScoredBuf::for_vec(&mut out);
+        // SAFETY: `raw` borrows `queries`, alive for the call; `lens` has one slot per query;
+        // `ptr` is our live handle; the buffers are locals.
+        let status = unsafe {
+            recommend_many(
+                self.ptr.as_ptr(),
+                RSlice::new(&raw),
+                &mut buf,
+                lens.as_mut_ptr(),
+                &mut ByteSink::for_vec(&mut err),
+            )
+        };
+        if status != Status::OK {
+            return Err(error_from(status, err));
+        }
+        // SAFETY: `buf` was made from `out` just above and only the plugin wrote to it.
+        unsafe { buf.commit(&mut out) };
+        if lens.iter().try_fold(0usize, |sum, &len| sum.checked_add(len)) != Some(out.len()) {
+            return Err(PluginError::internal(format!(
+                "plugin returned {} results for {} queries but list lengths that do not add \
+                 up to that",
+                out.len(),
+                queries.len()
+            )));
+        }
+        let mut rest = out.as_slice();
+        let mut lists = Vec::with_capacity(queries.len());
+        for (q, &len) in queries.iter().zip(&lens) {
+            let (list, tail) = rest.split_at(len);
+            self.check_items(list, q.k, q.exclude)?;
+            lists.push(list.to_vec());
+            rest = tail;
+        }
+        Ok(lists)
+    }
+
     /// The `k` items most similar to `item`.
     pub fn similar_items(&self, item: u32, k: usize) -> Result<Vec<Scored>, PluginError> {
         if self.n_items.is_some_and(|n| item as usize >= n) {
@@ -492,6 +556,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ffi::DECLARATION_SIZE_1_2;
     use crate::{top_k, Capability, CsrView, ParamSpec, ParamValue, PluginInfo, Recommender};
 
     struct Counts(Vec<f32>);
@@ -535,6 +600,26 @@ mod tests {
     }
 
     static DECL: PluginDeclaration = PluginDeclaration::of::<Counts>();
+
+    /// A plugin whose `recommend_many` loses the last list.
+    struct DropsOne;
+
+    impl Recommender for DropsOne {
+        fn info() -> PluginInfo {
+            PluginInfo::new("drops-one", "0.0.0")
+        }
+        fn train(_: &TrainData<'_>, _: &Params) -> Result<Self, PluginError> {
+            Ok(DropsOne)
+        }
+        fn recommend(&self, _: &Query<'_>) -> Result<Vec<Scored>, PluginError> {
+            Ok(Vec::new())
+        }
+        fn recommend_many(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<Scored>>, PluginError> {
+            Ok(vec![Vec::new(); queries.len().saturating_sub(1)])
+        }
+    }
+
+    static DROPS_ONE: PluginDeclaration = PluginDeclaration::of::<DropsOne>();
 
     fn fixture() -> (Vec<u64>, Vec<u32>, Vec<f32>) {
         (vec![0, 2, 3, 5], vec![1, 2, 2, 0, 2], vec![1.0; 5])
@@ -670,5 +755,55 @@ mod tests {
                 found: short
             }
         );
+    }
+
+    #[test]
+    fn recommend_many_returns_what_recommend_returns_for_each_query_in_order() {
+        let (indptr, indices, values) = fixture();
+        let data = TrainData::new(CsrView::new(3, 4, &indptr, &indices, &values).unwrap());
+        let queries = [
+            Query {
+                exclude: &[1],
+                ..Query::new(&[3], 2)
+            },
+            Query::new(&[], 4),
+            Query::new(&[2], 1),
+            Query::new(&[1], 0),
+        ];
+        let one_by_one = |model: &Model| -> Vec<Vec<Scored>> {
+            queries.iter().map(|q| model.recommend(q).unwrap()).collect()
+        };
+
+        let model = Plugin::from_static(&DECL)
+            .unwrap()
+            .train(&data, &Params::new())
+            .unwrap();
+        let expected = one_by_one(&model);
+        assert_eq!(expected[0].len(), 2, "{expected:?}");
+        assert_eq!(model.recommend_many(&queries).unwrap(), expected);
+        assert!(model.recommend_many(&[]).unwrap().is_empty());
+        let err = model
+            .recommend_many(&[Query::new(&[], 1), Query::new(&[9], 1)])
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        let err = model
+            .recommend_many(&[Query::new(&[], 1), Query::new(&[0], 1)])
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Panic);
+        assert!(err.message.contains("boom on item 0"), "{err}");
+
+        // A 1.2 plugin has no `recommend_many`: the host asks it one query at a time.
+        // SAFETY: `truncated` returns a leaked, readable declaration of exactly its header size.
+        let old = unsafe { Plugin::from_raw(truncated(DECLARATION_SIZE_1_2)) }.unwrap();
+        let model = old.train(&data, &Params::new()).unwrap();
+        assert_eq!(model.recommend_many(&queries).unwrap(), expected);
+
+        let liar = Plugin::from_static(&DROPS_ONE)
+            .unwrap()
+            .train(&data, &Params::new())
+            .unwrap();
+        let err = liar.recommend_many(&queries).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(err.message.contains("3 lists for 4 queries"), "{err}");
     }
 }

@@ -59,7 +59,7 @@
 //! was found. Minor versions only append functions to the end of the declaration; the host
 //! reads only the functions the declaration's size covers and treats the others as
 //! unsupported, so a plugin built against 1.0 (whose declaration is
-//! [`ffi::DECLARATION_SIZE_1_0`] bytes) loads in a 1.1 or 1.2 host.
+//! [`ffi::DECLARATION_SIZE_1_0`] bytes) loads in any later 1.x host.
 //!
 //! **Ownership.** Data crosses as borrowed views: the host keeps the training data alive for the
 //! duration of a call, and results go back into host-owned buffers (a fixed-capacity scored
@@ -96,6 +96,7 @@
 //! | 1.0 | `info`, `train`, `recommend`; optional `similar_items`, `explain`, `search`, `save`/`load` |
 //! | 1.1 | optional [`Recommender::score_items`] ([`Capability::ScoreItems`]): scores given candidates for a history; [`declare_plugin!`] for static linking |
 //! | 1.2 | [`ParamSpec::search`]: values a host may try when tuning the parameter on validation data (plugin info only; no new function) |
+//! | 1.3 | [`Recommender::recommend_many`]: a block of queries in one call, so that a plugin can share work across users (a default loops over `recommend`; hosts ask older plugins one query at a time) |
 //!
 //! ## Static linking
 //!
@@ -152,7 +153,7 @@ pub use topk::{top_k, top_k_iter, Scored};
 /// Major version of the plugin ABI. Plugins of another major version are refused.
 pub const API_MAJOR: u32 = 1;
 /// Minor version of the plugin ABI. Minor versions only add; see the crate docs.
-pub const API_MINOR: u32 = 2;
+pub const API_MINOR: u32 = 3;
 /// Name of the symbol every plugin library exports (it never changes, across all versions).
 pub const ENTRY_SYMBOL: &str = "recsys_plugin_entry";
 

@@ -42,6 +42,18 @@ pub trait Recommender: Sized + Send + Sync + 'static {
     /// The best `query.k` items for a user history, best first.
     fn recommend(&self, query: &Query<'_>) -> Result<Vec<Scored>, PluginError>;
 
+    /// One list per query, in the order given, each what [`recommend`](Recommender::recommend)
+    /// returns for that query. Hosts that rank many users at once (evaluation, batch jobs) call
+    /// it with blocks of queries; override it when queries can share work (one matrix product
+    /// for a block of users instead of one matrix-vector product per user). The default calls
+    /// `recommend` for each query. If any query fails, the call fails.
+    ///
+    /// Added in API 1.3: hosts call `recommend` per query for plugins built against older
+    /// versions.
+    fn recommend_many(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<Scored>>, PluginError> {
+        queries.iter().map(|q| self.recommend(q)).collect()
+    }
+
     /// The `k` items most similar to `item`, best first, without `item` itself.
     fn similar_items(&self, item: u32, k: usize) -> Result<Vec<Scored>, PluginError> {
         let _ = (item, k);

@@ -162,6 +162,72 @@ fn ids(items: &[Scored]) -> Vec<u32> {
     items.iter().map(|s| s.item).collect()
 }
 
+/// How far a score from `recommend_many` may be from `recommend`'s for the same query, relative
+/// to the largest score of the list: a plugin may compute a block of queries in another order of
+/// floating-point operations (one matrix product instead of many dot products).
+const BATCH_TOLERANCE: f32 = 1e-4;
+
+/// `recommend_many` on every user's query plus the edge cases (empty and unseen histories, an
+/// almost complete exclusion list) gives, query by query, what `recommend` gives: the same
+/// length, the same items with scores equal within [`BATCH_TOLERANCE`], where two items may swap
+/// places only when their scores are that close.
+fn batch_agrees(fixture: &Fixture, model: &TrainedModel, k: usize) -> Result<String, String> {
+    let new_user = [0u32, 3, 6];
+    let all_but_three: Vec<u32> = (3..fixture.n_items as u32).collect();
+    let mut queries: Vec<Query<'_>> = (0..fixture.n_users)
+        .map(|u| Query {
+            user: Some(u as u32),
+            exclude: fixture.row(u),
+            ..Query::new(fixture.row(u), k)
+        })
+        .collect();
+    queries.push(Query::new(&[], k));
+    queries.push(Query {
+        exclude: &new_user,
+        ..Query::new(&new_user, k)
+    });
+    queries.push(Query {
+        exclude: &all_but_three,
+        ..Query::new(&new_user, k)
+    });
+    queries.push(Query::new(&new_user, fixture.n_items + 3));
+    let batch = model.recommend_many(&queries).map_err(|e| e.to_string())?;
+    if batch.len() != queries.len() {
+        return Err(format!(
+            "{} lists for {} queries",
+            batch.len(),
+            queries.len()
+        ));
+    }
+    for (i, (q, got)) in queries.iter().zip(&batch).enumerate() {
+        let want = model
+            .recommend(q)
+            .map_err(|e| format!("query {i}: recommend: {e}"))?;
+        let scale = want.iter().map(|s| s.score.abs()).fold(1.0f32, f32::max);
+        let close = |a: f32, b: f32| (a - b).abs() <= BATCH_TOLERANCE * scale;
+        let agrees = got.len() == want.len()
+            && got.iter().zip(&want).all(|(g, w)| {
+                close(g.score, w.score)
+                    && (g.item == w.item
+                        || want
+                            .iter()
+                            .find(|s| s.item == g.item)
+                            .map_or(close(g.score, want[want.len() - 1].score), |s| {
+                                close(s.score, g.score)
+                            }))
+            });
+        if !agrees {
+            return Err(format!(
+                "query {i}: recommend_many gave {got:?}, recommend {want:?}"
+            ));
+        }
+    }
+    Ok(format!(
+        "{} queries in one call, each as recommend answers it",
+        queries.len()
+    ))
+}
+
 /// Runs the suite against `plugin` with `params` (default parameters when empty).
 pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     let mut c = Checker { checks: Vec::new() };
@@ -343,6 +409,8 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
             },
         );
     }
+
+    c.check("recommend_many", batch_agrees(&fixture, &model, k));
 
     if info.has(Capability::SimilarItems) {
         c.check(

@@ -78,6 +78,11 @@ impl TrainedModel {
         self.call(|m| m.recommend(query))
     }
 
+    /// One list per query, in order (API 1.3; older plugins are asked one query at a time).
+    pub fn recommend_many(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<Scored>>> {
+        self.call(|m| m.recommend_many(queries))
+    }
+
     /// Items similar to `item`.
     pub fn similar_items(&self, item: u32, k: usize) -> Result<Vec<Scored>> {
         self.call(|m| m.similar_items(item, k))
