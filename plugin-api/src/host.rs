@@ -409,7 +409,11 @@ impl Model {
         }
         // SAFETY: `buf` was made from `out` just above and only the plugin wrote to it.
         unsafe { buf.commit(&mut out) };
-        if lens.iter().try_fold(0usize, |sum, &len| sum.checked_add(len)) != Some(out.len()) {
+        if lens
+            .iter()
+            .try_fold(0usize, |sum, &len| sum.checked_add(len))
+            != Some(out.len())
+        {
             return Err(PluginError::internal(format!(
                 "plugin returned {} results for {} queries but list lengths that do not add \
                  up to that",
@@ -771,7 +775,10 @@ mod tests {
             Query::new(&[1], 0),
         ];
         let one_by_one = |model: &Model| -> Vec<Vec<Scored>> {
-            queries.iter().map(|q| model.recommend(q).unwrap()).collect()
+            queries
+                .iter()
+                .map(|q| model.recommend(q).unwrap())
+                .collect()
         };
 
         let model = Plugin::from_static(&DECL)
