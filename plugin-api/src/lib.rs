@@ -148,7 +148,7 @@ pub use error::{ErrorKind, PluginError};
 pub use info::{Capability, ParamKind, ParamSpec, PluginInfo};
 pub use params::{ParamValue, Params};
 pub use recommender::{Contribution, Explanation, Recommender};
-pub use topk::{top_k, top_k_iter, Scored};
+pub use topk::{top_k, top_k_iter, Scored, TopK};
 
 /// Major version of the plugin ABI. Plugins of another major version are refused.
 pub const API_MAJOR: u32 = 1;

@@ -12,6 +12,7 @@ pub struct Scored {
 }
 
 /// Heap entry ordered so that the *worst* kept candidate is at the top of a max-heap.
+#[derive(Debug)]
 struct Worst(Scored);
 
 impl PartialEq for Worst {
@@ -67,35 +68,70 @@ pub fn top_k_iter(scores: impl IntoIterator<Item = (u32, f32)>, k: usize) -> Vec
 /// Once `k` candidates are held, an item is only looked at further when its score can enter
 /// the list, so this costs little more than one pass over `scores`.
 pub fn top_k(scores: &[f32], k: usize, exclude: &[u32]) -> Vec<Scored> {
-    if k == 0 {
-        return Vec::new();
+    let mut top = TopK::new(k, exclude, scores.len());
+    top.scan(0, scores);
+    top.into_sorted()
+}
+
+/// [`top_k`] over scores that arrive in pieces: tiles of consecutive items, in item order
+/// (a plugin that scores a block of users one tile of the catalogue at a time keeps one per
+/// user). The result is what [`top_k`] gives for the whole vector.
+#[derive(Debug)]
+pub struct TopK<'a> {
+    k: usize,
+    exclude: &'a [u32],
+    heap: BinaryHeap<Worst>,
+    /// The worst kept score once `k` are held; below it nothing can enter.
+    threshold: f32,
+}
+
+impl<'a> TopK<'a> {
+    /// An empty list for at most `k` items out of `n_items`, none of `exclude` (sorted).
+    pub fn new(k: usize, exclude: &'a [u32], n_items: usize) -> Self {
+        TopK {
+            k,
+            exclude,
+            heap: BinaryHeap::with_capacity(k.min(n_items) + 1),
+            threshold: f32::NEG_INFINITY,
+        }
     }
-    let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(k.min(scores.len()) + 1);
-    // The worst kept score once the heap is full; below it nothing can enter.
-    let mut threshold = f32::NEG_INFINITY;
-    for (i, &score) in scores.iter().enumerate() {
-        if score < threshold || !score.is_finite() {
-            continue;
+
+    /// Offers the scores of items `first..first + scores.len()`. Tiles must come in item
+    /// order: a score equal to a kept one loses to the kept item of lower index.
+    pub fn scan(&mut self, first: u32, scores: &[f32]) {
+        if self.k == 0 {
+            return;
         }
-        let item = i as u32;
-        if exclude.binary_search(&item).is_ok() {
-            continue;
-        }
-        let candidate = Worst(Scored { item, score });
-        if heap.len() < k {
-            heap.push(candidate);
-        } else if let Some(mut top) = heap.peek_mut() {
-            if candidate < *top {
-                *top = candidate;
+        let mut threshold = self.threshold;
+        for (j, &score) in scores.iter().enumerate() {
+            if score < threshold || !score.is_finite() {
+                continue;
+            }
+            let item = first + j as u32;
+            if self.exclude.binary_search(&item).is_ok() {
+                continue;
+            }
+            let candidate = Worst(Scored { item, score });
+            if self.heap.len() < self.k {
+                self.heap.push(candidate);
+            } else if let Some(mut top) = self.heap.peek_mut() {
+                if candidate < *top {
+                    *top = candidate;
+                }
+            }
+            if self.heap.len() == self.k {
+                threshold = self.heap.peek().map_or(f32::NEG_INFINITY, |w| w.0.score);
             }
         }
-        if heap.len() == k {
-            threshold = heap.peek().map_or(f32::NEG_INFINITY, |w| w.0.score);
-        }
+        self.threshold = threshold;
     }
-    let mut out: Vec<Scored> = heap.into_iter().map(|w| w.0).collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
-    out
+
+    /// The kept items, best first (ties to the lower item index).
+    pub fn into_sorted(self) -> Vec<Scored> {
+        let mut out: Vec<Scored> = self.heap.into_iter().map(|w| w.0).collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+        out
+    }
 }
 
 #[cfg(test)]
@@ -128,5 +164,16 @@ mod tests {
             .filter(|(i, _)| exclude.binary_search(&(*i as u32)).is_err())
             .map(|(i, &s)| (i as u32, s));
         assert_eq!(top_k(&scores, 25, &exclude), top_k_iter(candidates, 25));
+        for tile in [1, 7, 64, 1000] {
+            let mut top = TopK::new(25, &exclude, scores.len());
+            for (t, chunk) in scores.chunks(tile).enumerate() {
+                top.scan((t * tile) as u32, chunk);
+            }
+            assert_eq!(
+                top.into_sorted(),
+                top_k(&scores, 25, &exclude),
+                "tiles of {tile}"
+            );
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! ALS training sweeps and fold-in recommendation (issue target: a 20-item history, 64
-//! factors, 100k items, under 1 ms median), for ALS (ridge fold-in) and BPR (SGD fold-in).
+//! factors, 100k items, under 1 ms median), for ALS (ridge fold-in) and BPR (SGD fold-in); and
+//! ranking 1,024 users one `recommend` at a time against `recommend_many` in blocks.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use recsys_mf::MatrixFactorization as Mf;
-use recsys_plugin_api::{CsrView, ParamValue, Params, Query, Recommender, TrainData};
+use recsys_plugin_api::{CsrView, ParamValue, Params, Query, Recommender, Scored, TrainData};
 
 /// A random sparse users x items matrix with `per_user` distinct items per user.
 fn matrix(users: usize, items: usize, per_user: usize) -> (Vec<u64>, Vec<u32>, Vec<f32>) {
@@ -81,6 +82,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("mf ALS fold-in alone, 20-item history, 64 factors", |b| {
         b.iter(|| model.fold_in(std::hint::black_box(&history), None))
     });
+    ranking(c, &bpr, &indptr, &indices);
 
     let (indptr, indices, values) = matrix(20_000, 5_000, 25);
     let csr = CsrView::new(20_000, 5_000, &indptr, &indices, &values).unwrap();
@@ -93,6 +95,71 @@ fn bench(c: &mut Criterion) {
             indices.len()
         ),
         |b| b.iter(|| Mf::train(&data, &params(1)).unwrap()),
+    );
+    group.finish();
+}
+
+/// Users ranked per call of `recommend_many`, as the host's evaluation sends them.
+const USERS_PER_CALL: usize = 256;
+
+/// Ranks the first 1,024 training users (stored BPR vectors: the time is the scoring, not the
+/// fold-in), top 100 without their training items, over 100k items at 64 factors: one
+/// `recommend` per user against `recommend_many` on blocks of users. Both run on a one-thread
+/// rayon pool (`recommend` scores large catalogues in parallel otherwise), as each of the
+/// host's parallel calls does.
+fn ranking(c: &mut Criterion, model: &Mf, indptr: &[u64], indices: &[u32]) {
+    let rows: Vec<&[u32]> = indptr
+        .windows(2)
+        .take(1024)
+        .map(|w| &indices[w[0] as usize..w[1] as usize])
+        .collect();
+    let queries: Vec<Query<'_>> = rows
+        .iter()
+        .enumerate()
+        .map(|(u, row)| Query {
+            user: Some(u as u32),
+            exclude: row,
+            ..Query::new(row, 100)
+        })
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let one_by_one = || -> Vec<Vec<Scored>> {
+        queries
+            .iter()
+            .map(|q| model.recommend(q).unwrap())
+            .collect()
+    };
+    let in_blocks = || -> Vec<Vec<Scored>> {
+        queries
+            .chunks(USERS_PER_CALL)
+            .flat_map(|block| model.recommend_many(block).unwrap())
+            .collect()
+    };
+    let (want, got) = pool.install(|| (one_by_one(), in_blocks()));
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(w.len(), 100);
+        assert_eq!(g.len(), 100);
+        for (w, g) in w.iter().zip(g) {
+            assert!((w.score - g.score).abs() <= 1e-5 * w.score.abs().max(1.0));
+        }
+    }
+    let same = want.iter().zip(&got).filter(|(w, g)| w == g).count();
+    assert!(
+        same * 10 >= want.len() * 9,
+        "{same} of 1024 lists identical"
+    );
+
+    let mut group = c.benchmark_group("mf rank 1,024 users, top 100, 64 factors, 100k items");
+    group.sample_size(10);
+    group.bench_function("recommend per user", |b| {
+        b.iter(|| pool.install(one_by_one))
+    });
+    group.bench_function(
+        format!("recommend_many, {USERS_PER_CALL} users per call"),
+        |b| b.iter(|| pool.install(in_blocks)),
     );
     group.finish();
 }

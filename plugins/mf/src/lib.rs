@@ -54,6 +54,12 @@
 //! An empty history (or one with nothing to learn from) gets the items most users liked in
 //! training.
 //!
+//! `recommend_many` (the host's batched ranking) finds each query's user vector the same way,
+//! then scores blocks of users against tiles of items with one matrix product each and keeps
+//! every user's top `k` across the tiles ([`batch`]): the item factors are read once per call
+//! instead of once per user, about four times faster than `recommend` per user on a 100k-item
+//! catalogue. The lists agree with `recommend`'s up to float rounding.
+//!
 //! * `similar_items` ranks items by the cosine of their factor vectors.
 //! * `explain` splits the folded-in score `x·y_i` (without the bias) exactly into one term per
 //!   history item and names the largest. ALS: `c_j (y_iᵀ A⁻¹ y_j)`, as implicit's `explain`
@@ -90,7 +96,8 @@
 //! Two examples measure the plugin without the host: `leave_last_out` (NDCG@k on an Amazon
 //! review file, with the peer script's protocol) and `timing` (fit times on a synthetic
 //! power-law matrix, `recommend` latency on a 100k-item model); the criterion bench `mf` times
-//! ALS and BPR fold-in recommendation on a 100k-item model.
+//! ALS and BPR fold-in recommendation on a 100k-item model, and ranking 1,024 users with
+//! `recommend` per user against `recommend_many`.
 //!
 //! ## Example
 //!
@@ -114,6 +121,7 @@
 #![warn(missing_docs)]
 
 pub mod als;
+pub mod batch;
 pub mod bpr;
 pub mod confidence;
 mod error;

@@ -1,4 +1,5 @@
-//! Dense kernels over `f32` slices: dot products, axpy, and the Gram matrix `YᵀY`.
+//! Dense kernels over `f32` slices: dot products, axpy, the Gram matrix `YᵀY`, and the
+//! products `X Yᵀ` that score a block of users against a tile of items.
 //!
 //! The per-vector kernels are written so that the compiler vectorises them (eight independent
 //! accumulators, no bounds checks in the loop); the Gram matrix goes through nalgebra's `gemm`,
@@ -179,6 +180,36 @@ pub fn sym_matmul(m: &[f32], k: usize, v: &[f32], cols: usize, out: &mut [f32]) 
     out.gemm(1.0, &m, &v, 0.0);
 }
 
+/// `out = X Yᵀ + beta out` for the row-major `m x k` matrix `x` and `n x k` matrix `y`
+/// (`k = factors`), with `out` the row-major `m x n` matrix (each row of `x` against every row
+/// of `y`). One matrix product (the runtime-dispatched SIMD kernels of `matrixmultiply`): it
+/// loads each row of `y` once for all the rows of `x`. With `beta = 0`, `out` is not read.
+/// Products with a dimension below [`GEMM_MIN_DIM`] are computed with [`dot`].
+pub fn gemm_nt(x: &[f32], y: &[f32], factors: usize, beta: f32, out: &mut [f32]) {
+    let (m, n) = (x.len() / factors, y.len() / factors);
+    if m.min(n).min(factors) < GEMM_MIN_DIM {
+        let rows = out.chunks_exact_mut(n).zip(x.chunks_exact(factors));
+        for (row, x) in rows {
+            for (o, y) in row.iter_mut().zip(y.chunks_exact(factors)) {
+                let old = if beta == 0.0 { 0.0 } else { beta * *o };
+                *o = dot(x, y) + old;
+            }
+        }
+        return;
+    }
+    let x = StridedView::from_slice_with_strides(x, m, factors, factors, 1);
+    // The row-major n x k matrix `y` read column-major is `Yᵀ`.
+    let yt = StridedView::from_slice_with_strides(y, factors, n, 1, factors);
+    let mut out = StridedViewMut::from_slice_with_strides_mut(&mut out[..m * n], m, n, n, 1);
+    out.gemm(1.0, &x, &yt, beta);
+}
+
+/// The smallest dimension [`gemm_nt`] hands to nalgebra. nalgebra 0.33 multiplies matrices
+/// with a dimension of 5 or less with its own loops, which step out of bounds on views whose
+/// rows are strided, as `gemm_nt`'s are (dimforge/nalgebra#1616); larger ones go to
+/// `matrixmultiply`, which takes any strides.
+pub const GEMM_MIN_DIM: usize = 8;
+
 /// A dense view with run-time strides.
 type StridedView<'a> = MatrixView<'a, f32, Dyn, Dyn, Dyn, Dyn>;
 /// A mutable dense view with run-time strides.
@@ -277,6 +308,29 @@ mod tests {
                 sym_matvec(&m, row(i), &mut want);
                 for (g, w) in prod[i * k..(i + 1) * k].iter().zip(&want) {
                     assert!((g - w).abs() < 1e-4, "k = {k}, column {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_nt_matches_dots() {
+        let mut rng = Rng::new(11);
+        // Small shapes take `dot`, larger ones `matrixmultiply`.
+        for (m, n, k) in [(3, 4, 2), (1, 9, 64), (9, 37, 13), (17, 70, 64), (8, 8, 8)] {
+            let x: Vec<f32> = (0..m * k).map(|_| rng.next_f32() - 0.5).collect();
+            let y: Vec<f32> = (0..n * k).map(|_| rng.next_f32() - 0.5).collect();
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.1).collect();
+            let mut out: Vec<f32> = bias.iter().copied().cycle().take(m * n).collect();
+            gemm_nt(&x, &y, k, 1.0, &mut out);
+            let mut zero = vec![f32::NAN; m * n];
+            gemm_nt(&x, &y, k, 0.0, &mut zero);
+            for (r, (row, row0)) in out.chunks_exact(n).zip(zero.chunks_exact(n)).enumerate() {
+                let mut want = vec![0.0; n];
+                dots(&y, &x[r * k..(r + 1) * k], &mut want);
+                for j in 0..n {
+                    assert!((row[j] - want[j] - bias[j]).abs() < 1e-5, "{m}x{n}x{k}");
+                    assert!((row0[j] - want[j]).abs() < 1e-5, "{m}x{n}x{k}");
                 }
             }
         }

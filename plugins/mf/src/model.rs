@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 use recsys_plugin_api::{Contribution, Explanation, Query, Scored};
 
+use crate::batch::{top_k_many, Blocking, Request};
 use crate::confidence::Confidence;
 use crate::error::{MfError, Result};
 use crate::foldin::{entries, set_key, FoldIn, FoldedUser};
@@ -66,6 +67,10 @@ enum User {
 const PARALLEL_SCORING_ITEMS: usize = 16_384;
 /// Items per parallel scoring task.
 const SCORING_CHUNK: usize = 4096;
+/// Calls of [`MatrixFactorization::recommend_many`] with fewer queries go through
+/// [`MatrixFactorization::recommend`] (whose scoring runs on the rayon pool for large
+/// catalogues): too few users to share the reads of the item factors.
+const MIN_BATCH: usize = 4;
 
 impl MatrixFactorization {
     /// Checks the parts for consistency and derives the serving structures (item norms, `YᵀY`).
@@ -317,22 +322,82 @@ impl MatrixFactorization {
     /// most popular items.
     pub fn recommend(&self, query: &Query<'_>) -> Result<Vec<Scored>> {
         self.check(query)?;
-        let scores = match self.user(query, false)? {
-            Some(User::Trained(u)) => {
-                let x = self.user_vector(u).expect("a training user");
-                self.scores(x)
+        Ok(match self.user(query, false)? {
+            Some(user) => top_k_scores(&self.scores(self.vector(&user)), query.k, query.exclude),
+            None => self.popular(query),
+        })
+    }
+
+    /// One list per query, in the order given, each what [`MatrixFactorization::recommend`]
+    /// returns for it up to float rounding; an error if any query is invalid (the first one's).
+    ///
+    /// Each query's user vector is found as `recommend` finds it (stored vector, fold-in, or
+    /// the popularity list), one query at a time; then blocks of users are scored against
+    /// tiles of items by matrix products ([`crate::batch`]), which read the item factors once
+    /// per call instead of once per user. The products sum each score in another order than
+    /// `recommend`'s dot products, so scores agree to about `1e-5` relative, and two items
+    /// whose scores are that close may come in the other order (or, at the end of the list,
+    /// one instead of the other). Single-threaded: hosts call it from several threads at once.
+    /// Calls with fewer than four queries go through `recommend`.
+    pub fn recommend_many(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<Scored>>> {
+        if queries.len() < MIN_BATCH {
+            return queries.iter().map(|q| self.recommend(q)).collect();
+        }
+        self.recommend_many_with(queries, Blocking::DEFAULT)
+    }
+
+    /// [`MatrixFactorization::recommend_many`] cut into blocks as `blocking` says.
+    fn recommend_many_with(
+        &self,
+        queries: &[Query<'_>],
+        blocking: Blocking,
+    ) -> Result<Vec<Vec<Scored>>> {
+        // All queries are checked before any is folded in.
+        for query in queries {
+            self.check(query)?;
+        }
+        let mut out = vec![Vec::new(); queries.len()];
+        // The users with a vector: their rows, which query each answers, and what it asks.
+        let (mut vectors, mut answers, mut requests) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, query) in queries.iter().enumerate() {
+            match self.user(query, false)? {
+                Some(user) => {
+                    vectors.extend_from_slice(self.vector(&user));
+                    answers.push(i);
+                    requests.push(Request {
+                        k: query.k,
+                        exclude: query.exclude,
+                    });
+                }
+                None => out[i] = self.popular(query),
             }
-            Some(User::Ridge(user)) => self.scores(&user.vector),
-            Some(User::Bpr(user)) => self.scores(&user.vector),
-            None => {
-                return Ok(top_k_scores(
-                    &self.popularity_scores,
-                    query.k,
-                    query.exclude,
-                ))
-            }
-        };
-        Ok(top_k_scores(&scores, query.k, query.exclude))
+        }
+        let tops = top_k_many(
+            &vectors,
+            &requests,
+            &self.parts.item_factors,
+            &self.parts.item_bias,
+            self.parts.factors,
+            blocking,
+        );
+        for (i, top) in answers.into_iter().zip(tops) {
+            out[i] = top;
+        }
+        Ok(out)
+    }
+
+    /// The vector of a user that serves a query.
+    fn vector<'a>(&'a self, user: &'a User) -> &'a [f32] {
+        match user {
+            User::Trained(u) => self.user_vector(*u).expect("a training user"),
+            User::Ridge(user) => &user.vector,
+            User::Bpr(user) => &user.vector,
+        }
+    }
+
+    /// The answer to a query without a user vector: the most popular items.
+    fn popular(&self, query: &Query<'_>) -> Vec<Scored> {
+        top_k_scores(&self.popularity_scores, query.k, query.exclude)
     }
 
     /// The `k` items whose factor vectors have the highest cosine with `item`'s.
@@ -415,6 +480,7 @@ impl MatrixFactorization {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use recsys_plugin_api::{CsrView, Params, Recommender, TrainData};
 
     fn tiny() -> MatrixFactorization {
         // Items 0 and 1 point the same way, item 2 the other, item 3 is all zeros.
@@ -469,6 +535,108 @@ mod tests {
         let mut p = tiny().parts().clone();
         p.user_factors[0] = f32::NAN;
         assert!(MatrixFactorization::from_parts(p).is_err());
+    }
+
+    /// A model trained on two blocks of users and items (`two_groups`), with enough factors
+    /// that the batched products go through `matrixmultiply`; and the training rows.
+    fn trained(algorithm: &str) -> (MatrixFactorization, Vec<Vec<u32>>) {
+        let (users, items) = (120, 40);
+        let (indptr, indices, values) = crate::als::tests::two_groups(users, items);
+        let csr = CsrView::new(users, items, &indptr, &indices, &values).unwrap();
+        let json = format!(r#"{{"algorithm": "{algorithm}", "factors": 8, "epochs": 20}}"#);
+        let params = MfParams::from_params(&Params::from_json(&json).unwrap()).unwrap();
+        let model = crate::train(&TrainData::new(csr), &params).unwrap();
+        let rows = indptr
+            .windows(2)
+            .map(|w| indices[w[0] as usize..w[1] as usize].to_vec())
+            .collect();
+        (model, rows)
+    }
+
+    /// `got` is `want` up to float rounding: scores agree to 1e-5 relative, and an item in
+    /// another place (or not in `want`) has a near tie there (or with `want`'s last item).
+    fn assert_agree(got: &[Scored], want: &[Scored], query: &Query<'_>) {
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0);
+        assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(close(g.score, w.score), "{got:?} vs {want:?}");
+            assert!(!query.is_excluded(g.item), "{got:?}");
+            match want.iter().find(|w| w.item == g.item) {
+                Some(w) => assert!(close(g.score, w.score), "{got:?} vs {want:?}"),
+                None => assert!(close(g.score, want[want.len() - 1].score)),
+            }
+        }
+        let mut items: Vec<u32> = got.iter().map(|s| s.item).collect();
+        items.sort_unstable();
+        items.dedup();
+        assert_eq!(items.len(), got.len(), "{got:?}");
+    }
+
+    #[test]
+    fn recommend_many_agrees_with_recommend() {
+        for algorithm in ["als", "bpr"] {
+            let (m, rows) = trained(algorithm);
+            // Training users as in training, and with one more item; new and empty histories.
+            let mut histories: Vec<(Option<u32>, Vec<u32>)> = (0..rows.len())
+                .step_by(9)
+                .map(|u| (Some(u as u32), rows[u].clone()))
+                .collect();
+            histories.push((Some(3), [&rows[3][..], &[39]].concat()));
+            histories.extend([vec![1, 4, 6], vec![25, 30], vec![0, 39], vec![]].map(|h| (None, h)));
+            let weights = [2.0, 0.5];
+            let queries: Vec<Query<'_>> = histories
+                .iter()
+                .enumerate()
+                .map(|(n, (user, history))| Query {
+                    user: *user,
+                    // Some exclude their history (sorted), some nothing.
+                    exclude: if n % 2 == 0 { history } else { &[] },
+                    // k from none to more than the catalogue.
+                    k: [5, 10, 0, 100, 1][n % 5],
+                    weights: (history.len() == 2).then_some(&weights[..]),
+                    history,
+                })
+                .collect();
+            let want: Vec<Vec<Scored>> = queries.iter().map(|q| m.recommend(q).unwrap()).collect();
+            assert!(want.iter().any(|w| w.len() == 40), "{want:?}");
+            let tiny = Blocking { users: 3, items: 7 };
+            for got in [
+                m.recommend_many(&queries).unwrap(),
+                m.recommend_many_with(&queries, tiny).unwrap(),
+                Recommender::recommend_many(&m, &queries).unwrap(),
+            ] {
+                assert_eq!(got.len(), queries.len());
+                for ((g, w), q) in got.iter().zip(&want).zip(&queries) {
+                    assert_agree(g, w, q);
+                }
+            }
+            let few = m.recommend_many(&queries[..2]).unwrap();
+            assert_eq!(few, want[..2]);
+            assert!(m.recommend_many(&[]).unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn recommend_many_fails_on_an_invalid_query() {
+        let (m, rows) = trained("als");
+        let mut queries: Vec<Query<'_>> = rows.iter().take(6).map(|r| Query::new(r, 5)).collect();
+        for bad in [
+            Query::new(&[3, 40], 5),
+            Query {
+                weights: Some(&[1.0]),
+                ..Query::new(&[3, 4], 5)
+            },
+        ] {
+            queries[4] = bad;
+            let want = Recommender::recommend(&m, &bad).unwrap_err();
+            for got in [
+                Recommender::recommend_many(&m, &queries).unwrap_err(),
+                Recommender::recommend_many(&m, &queries[3..5]).unwrap_err(),
+            ] {
+                assert_eq!(got.kind, want.kind);
+                assert_eq!(got.message, want.message);
+            }
+        }
     }
 
     #[test]

@@ -37,6 +37,10 @@ impl Recommender for MatrixFactorization {
         Ok(MatrixFactorization::recommend(self, query)?)
     }
 
+    fn recommend_many(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<Scored>>, PluginError> {
+        Ok(MatrixFactorization::recommend_many(self, queries)?)
+    }
+
     fn similar_items(&self, item: u32, k: usize) -> Result<Vec<Scored>, PluginError> {
         Ok(MatrixFactorization::similar_items(self, item, k)?)
     }
