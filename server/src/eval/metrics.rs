@@ -12,6 +12,10 @@ pub struct Metrics {
     pub f1: f64,
     /// DCG / IDCG with gains 1 / log2(rank + 1).
     pub ndcg: f64,
+    /// Standard error of `ndcg` (of the mean over users): differences of this size between two
+    /// results are within what another draw of users could give.
+    #[serde(default)]
+    pub ndcg_se: f64,
     /// Average precision at k, normalised by min(|relevant|, k).
     pub map: f64,
     /// 1 / rank of the first hit, 0 without hits.
@@ -26,6 +30,8 @@ pub struct Metrics {
 #[derive(Debug, Clone, Default)]
 pub struct MetricsAccumulator {
     sum: Metrics,
+    /// Sum of the squares of the per-user NDCG.
+    ndcg_squares: f64,
     users: usize,
     recommended: Vec<bool>,
 }
@@ -35,6 +41,7 @@ impl MetricsAccumulator {
     pub fn new(n_items: usize) -> Self {
         MetricsAccumulator {
             sum: Metrics::default(),
+            ndcg_squares: 0.0,
             users: 0,
             recommended: vec![false; n_items],
         }
@@ -71,6 +78,7 @@ impl MetricsAccumulator {
             s.f1 += 2.0 * precision * recall / (precision + recall);
         }
         s.ndcg += dcg / idcg;
+        self.ndcg_squares += (dcg / idcg).powi(2);
         s.map += ap / ideal as f64;
         s.mrr += first_hit.map_or(0.0, |r| 1.0 / (r + 1) as f64);
         s.hit_rate += (hits > 0) as u8 as f64;
@@ -83,6 +91,7 @@ impl MetricsAccumulator {
         a.recall += b.recall;
         a.f1 += b.f1;
         a.ndcg += b.ndcg;
+        self.ndcg_squares += other.ndcg_squares;
         a.map += b.map;
         a.mrr += b.mrr;
         a.hit_rate += b.hit_rate;
@@ -106,11 +115,19 @@ impl MetricsAccumulator {
         let n = self.users.max(1) as f64;
         let s = &self.sum;
         let covered = self.recommended.iter().filter(|&&r| r).count();
+        let ndcg = s.ndcg / n;
+        // Sample variance of the per-user NDCG, then the standard error of its mean.
+        let variance = if self.users > 1 {
+            ((self.ndcg_squares - n * ndcg * ndcg) / (n - 1.0)).max(0.0)
+        } else {
+            0.0
+        };
         Metrics {
             precision: s.precision / n,
             recall: s.recall / n,
             f1: s.f1 / n,
-            ndcg: s.ndcg / n,
+            ndcg,
+            ndcg_se: (variance / n).sqrt(),
             map: s.map / n,
             mrr: s.mrr / n,
             hit_rate: s.hit_rate / n,
@@ -158,5 +175,8 @@ mod tests {
         assert!(close(m.mrr, 0.5));
         assert!(close(m.hit_rate, 0.5));
         assert!(close(m.coverage, 5.0 / 6.0));
+        // Two users with NDCG x and 0: sample standard deviation x / sqrt 2, over sqrt 2.
+        let x = (1.0 + 0.5) / idcg3;
+        assert!(close(m.ndcg_se, x / 2.0), "{}", m.ndcg_se);
     }
 }

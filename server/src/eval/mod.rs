@@ -12,7 +12,7 @@ mod tune;
 pub use ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
 pub use metrics::{Metrics, MetricsAccumulator};
 pub use protocol::{Protocol, Split};
-pub use report::{EvalReport, PluginResult};
+pub use report::{Comparison, EvalReport, PluginResult};
 pub use runner::{
     evaluate, evaluate_plugin, EnsembleOptions, EvalOptions, TuneOptions, ValidationOptions,
 };

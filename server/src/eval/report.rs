@@ -24,6 +24,21 @@ pub struct PluginResult {
     pub error: Option<String>,
 }
 
+/// One result's NDCG@k against another's on the same test users: the mean of the per-user
+/// differences and its standard error. A difference within about two standard errors is one
+/// that another draw of users could reverse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The result compared.
+    pub plugin: String,
+    /// The result it is compared with (the best NDCG of the run).
+    pub against: String,
+    /// Mean of `ndcg(plugin) - ndcg(against)` over the test users.
+    pub difference: f64,
+    /// Standard error of that mean.
+    pub standard_error: f64,
+}
+
 /// A whole evaluation run, as printed and as written with `--json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvalReport {
@@ -46,6 +61,9 @@ pub struct EvalReport {
     /// What `--tune` tried and chose, per plugin.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tuning: Vec<Tuning>,
+    /// Every other result's NDCG against the best one's, paired user by user on the test items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparisons: Vec<Comparison>,
     /// The tuned ensemble, with `--ensemble`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ensemble: Option<EnsembleSpec>,
@@ -72,7 +90,7 @@ impl EvalReport {
         }
         let _ = writeln!(
             out,
-            "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
             "plugin",
             "fit_s",
             "eval_s",
@@ -80,6 +98,7 @@ impl EvalReport {
             format!("R@{k}"),
             format!("F1@{k}"),
             format!("NDCG@{k}"),
+            "±se",
             format!("MAP@{k}"),
             format!("MRR@{k}"),
             format!("HR@{k}"),
@@ -90,7 +109,7 @@ impl EvalReport {
                 (Some(m), _) => {
                     let _ = writeln!(
                         out,
-                        "{:<14} {:>8.3} {:>8.3} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
+                        "{:<14} {:>8.3} {:>8.3} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
                         r.plugin,
                         r.fit_seconds,
                         r.eval_seconds,
@@ -98,6 +117,7 @@ impl EvalReport {
                         m.recall,
                         m.f1,
                         m.ndcg,
+                        m.ndcg_se,
                         m.map,
                         m.mrr,
                         m.hit_rate,
@@ -108,6 +128,26 @@ impl EvalReport {
                     let why = error.as_deref().unwrap_or("no result");
                     let _ = writeln!(out, "{:<14} FAILED: {why}", r.plugin);
                 }
+            }
+        }
+        if let Some(best) = self.comparisons.first().map(|c| &c.against) {
+            let _ = writeln!(
+                out,
+                "NDCG@{k} minus {best}'s, paired per test user (mean ± standard error):"
+            );
+            for c in &self.comparisons {
+                let _ = writeln!(
+                    out,
+                    "  {:<12} {:+.4} ± {:.4}{}",
+                    c.plugin,
+                    c.difference,
+                    c.standard_error,
+                    if c.difference.abs() <= 2.0 * c.standard_error {
+                        "  (within two standard errors)"
+                    } else {
+                        ""
+                    }
+                );
             }
         }
         out

@@ -8,8 +8,10 @@ use rayon::prelude::*;
 use recsys_plugin_api::{Params, Query};
 
 use super::ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
-use super::tune::{search_space, SearchOverrides};
-use super::{EvalReport, Metrics, MetricsAccumulator, PluginResult, Protocol, Split, TrainSet};
+use super::tune::{paired_difference, per_user_ndcg, search_space, SearchOverrides};
+use super::{
+    Comparison, EvalReport, Metrics, MetricsAccumulator, PluginResult, Protocol, Split, TrainSet,
+};
 use crate::dataset::Dataset;
 use crate::plugins::{LoadedPlugin, TrainedModel};
 use crate::Result;
@@ -338,7 +340,10 @@ pub fn evaluate(
         Ok((fit_seconds, lists))
     };
 
+    let test_relevant: Vec<&[u32]> = set.test.iter().map(|(_, r)| r.as_slice()).collect();
     let mut results = Vec::new();
+    // Per result, each test user's NDCG@k (for the paired comparisons).
+    let mut per_user: Vec<Option<Vec<f64>>> = Vec::new();
     let mut test_lists: Vec<Option<RankedLists>> = Vec::new();
     let mut validation_lists: Vec<Option<RankedLists>> = Vec::new();
     let mut tunings = Vec::new();
@@ -369,6 +374,11 @@ pub fn evaluate(
         }
         let (result, lists_on_test) = run_plugin(&set, plugin, &params, k, depth, options.progress);
         results.push(result);
+        per_user.push(
+            lists_on_test
+                .as_ref()
+                .map(|lists| per_user_ndcg(lists, &test_relevant, k)),
+        );
         test_lists.push(lists_on_test);
         validation_lists.push(lists);
     }
@@ -417,13 +427,9 @@ pub fn evaluate(
             .iter()
             .map(|&i| test_lists[i].take().unwrap_or_default())
             .collect();
-        let test_relevant: Vec<&[u32]> = set.test.iter().map(|(_, r)| r.as_slice()).collect();
-        let metrics = fusion.score(
-            &FusionInput::new(&member_lists),
-            &test_relevant,
-            k,
-            set.n_items(),
-        );
+        let input = FusionInput::new(&member_lists);
+        let metrics = fusion.score(&input, &test_relevant, k, set.n_items());
+        per_user.push(Some(fusion.per_user_ndcg(&input, &test_relevant, k)));
         if options.progress {
             eprintln!(
                 "ensemble: tuned on {} validation users (NDCG@{k} {val_ndcg:.4}), weights {:?}, c = {}",
@@ -453,6 +459,7 @@ pub fn evaluate(
             test_metrics: Some(metrics),
         });
     }
+    let comparisons = compare_with_best(&results, &per_user);
     Ok(EvalReport {
         dataset: dataset.name.clone(),
         protocol: options.protocol.to_string(),
@@ -463,6 +470,38 @@ pub fn evaluate(
         train_interactions: set.csr.nnz(),
         results,
         tuning: tunings,
+        comparisons,
         ensemble,
     })
+}
+
+/// Every result with per-user NDCG against the one with the best mean NDCG (the first of
+/// equals), paired by test user.
+fn compare_with_best(results: &[PluginResult], per_user: &[Option<Vec<f64>>]) -> Vec<Comparison> {
+    let scored: Vec<(&PluginResult, &Vec<f64>)> = results
+        .iter()
+        .zip(per_user)
+        .filter_map(|(r, p)| Some((r, p.as_ref()?)))
+        .filter(|(r, _)| r.metrics.is_some())
+        .collect();
+    let ndcg = |r: &PluginResult| r.metrics.map_or(f64::MIN, |m| m.ndcg);
+    let Some(&(best, best_users)) = scored
+        .iter()
+        .reduce(|a, b| if ndcg(b.0) > ndcg(a.0) { b } else { a })
+    else {
+        return Vec::new();
+    };
+    scored
+        .iter()
+        .filter(|(r, _)| !std::ptr::eq(*r, best))
+        .map(|(r, users)| {
+            let (difference, standard_error) = paired_difference(users, best_users);
+            Comparison {
+                plugin: r.plugin.clone(),
+                against: best.plugin.clone(),
+                difference,
+                standard_error,
+            }
+        })
+        .collect()
 }

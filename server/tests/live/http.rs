@@ -16,7 +16,7 @@ use recsys::dataset::{Dataset, ItemMeta};
 
 use crate::support::artifact_dir;
 use recsys::engine::Engine;
-use recsys::eval::EvalReport;
+use recsys::eval::{Comparison, EvalReport};
 use recsys::live::{
     BusError, BusResult, EmbeddedStore, EventBus, Live, MemoryBus, Preference, PreferenceStore,
     StartAt, StoreError, StoreResult, StoredRecommendations, Subscription, Topics, User,
@@ -945,6 +945,12 @@ async fn evaluation_and_eda_when_present() {
         train_interactions: 19_000,
         results: Vec::new(),
         tuning: Vec::new(),
+        comparisons: vec![Comparison {
+            plugin: "mf".into(),
+            against: "cf".into(),
+            difference: -0.0123,
+            standard_error: 0.0045,
+        }],
         ensemble: Some(fixture().engine.ensemble().clone()),
     };
     let app = app_with(WebConfig {
@@ -958,6 +964,10 @@ async fn evaluation_and_eda_when_present() {
     assert_eq!(reply["ensemble"]["members"].as_array().unwrap().len(), 2);
     let page = app.get("/evaluation", As::Nobody).await;
     assert!(page.body.contains("id=\"ensemble\""));
+    assert!(
+        page.body.contains("mf -0.0123 ± 0.0045"),
+        "the paired comparison is on the page"
+    );
     let eda = app.get("/eda", As::Nobody).await;
     assert_eq!(eda.body, "<!DOCTYPE html><h1>EDA of synth</h1>");
 
