@@ -309,6 +309,24 @@ fn the_ensemble_beats_its_best_member_on_musical_instruments() {
         "ensemble {} < best single {best_single}",
         ndcg("ensemble")
     );
+    // Every other result is compared with the best one, user by user: the mean of the paired
+    // differences is the difference of the means.
+    assert_eq!(report.comparisons.len(), 3);
+    for c in &report.comparisons {
+        assert_eq!(c.against, "ensemble");
+        let gap = ndcg(&c.plugin) - ndcg("ensemble");
+        assert!((c.difference - gap).abs() < 1e-9, "{c:?} vs {gap}");
+        assert!(c.standard_error > 0.0, "{c:?}");
+    }
+    let popularity = report.results.iter().find(|r| r.plugin == "popularity");
+    let se = popularity
+        .and_then(|r| r.metrics)
+        .map(|m| m.ndcg_se)
+        .unwrap();
+    assert!(
+        se > 0.0 && se < 0.01,
+        "NDCG standard error {se} over 1,429 users"
+    );
     let spec = report.ensemble.expect("ensemble spec");
     assert_eq!(spec.members.len(), 3);
     assert!(spec.members.iter().any(|m| m.weight > 0.0));
