@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use crate::confidence::Confidence;
-use crate::linalg::{axpy, dot, gram, sparse_gemv, sym_matmul};
+use crate::linalg::{axpy, dot, gram, packed_gemv, sparse_gemv, sym_matmul};
 use crate::matrix::{row, ConfidenceMatrix, Csr};
 use crate::rng::Rng;
 
@@ -113,6 +113,12 @@ struct Scratch {
     ap: Vec<f32>,
     rs: Vec<f32>,
     active: Vec<bool>,
+    /// The fixed side's vectors of the block's rows, gathered (see [`gather`]).
+    packed: Vec<f32>,
+    /// Where each row's vectors start in `packed`, or `None` for a row read in place.
+    start: Vec<Option<usize>>,
+    /// The most floats `packed` holds: [`GATHER_FLOATS`] (less in tests).
+    budget: usize,
 }
 
 impl Scratch {
@@ -123,6 +129,9 @@ impl Scratch {
             ap: vec![0.0; BLOCK * k],
             rs: vec![0.0; BLOCK],
             active: vec![false; BLOCK],
+            packed: Vec::new(),
+            start: vec![None; BLOCK],
+            budget: GATHER_FLOATS,
         }
     }
 }
@@ -157,7 +166,10 @@ fn solve_side(target: &mut [f32], fixed: &[f32], rows: &Csr, config: AlsConfig) 
 /// signed confidences of the block's `n`-th row. `yty` already includes `λI`.
 ///
 /// Each vector follows its own CG recurrence (and stops on its own); only the dense
-/// `YᵀY p` products of the block's vectors are computed together, as one matrix product.
+/// `YᵀY p` products of the block's vectors are computed together, as one matrix product. The
+/// sparse parts read each row's fixed vectors once per step (`cg_steps + 1` times in all), so
+/// they are first gathered into a contiguous copy ([`gather`]); the arithmetic, and so the
+/// result, is the same bit for bit as reading them in place.
 fn cg_block<'r>(
     xs: &mut [f32],
     k: usize,
@@ -170,16 +182,21 @@ fn cg_block<'r>(
     let m = xs.len() / k;
     let (r, p, ap) = (&mut s.r[..m * k], &mut s.p[..m * k], &mut s.ap[..m * k]);
     let (rs, active) = (&mut s.rs[..m], &mut s.active[..m]);
+    let start = &mut s.start[..m];
+    gather(y, k, |n| row(n).0, start, &mut s.packed, s.budget);
+    let packed = &s.packed;
+    // Row `n`'s gathered vectors, if it has them.
+    let copy = |n: usize| start[n].map(|at| &packed[at..at + row(n).0.len() * k]);
     // r = b − A x
     sym_matmul(yty, k, xs, m, r);
     for (n, (rn, xn)) in r.chunks_exact_mut(k).zip(xs.chunks_exact(k)).enumerate() {
         rn.iter_mut().for_each(|v| *v = -*v);
-        let (idx, conf) = row(n);
+        let conf = row(n).1;
         let weights = |j: usize| {
             let (c, p) = Confidence::split(conf[j]);
             (c * p, 1.0 - c)
         };
-        sparse_gemv(y, idx, weights, xn, rn);
+        row_product(y, row(n).0, copy(n), weights, xn, rn);
         rs[n] = dot(rn, rn);
         active[n] = rs[n] >= 1e-20;
     }
@@ -198,9 +215,9 @@ fn cg_block<'r>(
             if !active[n] {
                 continue;
             }
-            let (idx, conf) = row(n);
+            let conf = row(n).1;
             let weights = |j: usize| (0.0, Confidence::split(conf[j]).0 - 1.0);
-            sparse_gemv(y, idx, weights, pn, apn);
+            row_product(y, row(n).0, copy(n), weights, pn, apn);
             let p_ap = dot(pn, apn);
             if p_ap <= 0.0 || !p_ap.is_finite() {
                 active[n] = false;
@@ -219,6 +236,60 @@ fn cg_block<'r>(
                 *p = r + beta * *p;
             }
             rs[n] = rs_new;
+        }
+    }
+}
+
+/// `Σ_j (base_j + scale_j (y_j · v)) y_j` over the vectors `y_j` of the fixed side that `idx`
+/// lists, read from their gathered copy when there is one (both give the same bits).
+#[inline]
+fn row_product(
+    y: &[f32],
+    idx: &[u32],
+    copy: Option<&[f32]>,
+    weights: impl Fn(usize) -> (f32, f32),
+    v: &[f32],
+    out: &mut [f32],
+) {
+    match copy {
+        Some(rows) => packed_gemv(rows, weights, v, out),
+        None => sparse_gemv(y, idx, weights, v, out),
+    }
+}
+
+/// Floats of fixed-side vectors a block gathers at most (16 MiB, per thread): the block's
+/// rows then read them in order, from the cache or at least sequentially, instead of from
+/// random places of the fixed matrix. Bigger than the L2 cache on purpose: the item side's
+/// blocks often gather several MB (popular items have tens of thousands of users), and even
+/// a copy that falls out to L3 or memory is read far faster than the scattered originals (at
+/// 10M interactions, 16 MiB made the item side about 13 % faster than 4 MiB).
+const GATHER_FLOATS: usize = 4 << 20;
+
+/// Copies the fixed side's vectors of the block's rows (`rows(n)` lists row `n`'s) one after
+/// the other into `packed`, row by row while they fit in `budget` floats; `start[n]` tells
+/// where row `n`'s begin, or `None` for a row left out (too long for what remains).
+///
+/// Each CG step reads every row's vectors again: for the item side these are random rows of
+/// the user matrix, far bigger than the cache, so reading them from the copy saves a trip to
+/// memory per vector and step.
+fn gather<'r>(
+    y: &[f32],
+    k: usize,
+    rows: impl Fn(usize) -> &'r [u32],
+    start: &mut [Option<usize>],
+    packed: &mut Vec<f32>,
+    budget: usize,
+) {
+    packed.clear();
+    for (n, start) in start.iter_mut().enumerate() {
+        let idx = rows(n);
+        *start = None;
+        if packed.len() + idx.len() * k <= budget {
+            *start = Some(packed.len());
+            for &i in idx {
+                let i = i as usize;
+                packed.extend_from_slice(&y[i * k..(i + 1) * k]);
+            }
         }
     }
 }
@@ -286,6 +357,58 @@ pub(crate) mod tests {
             last = now;
         }
         assert!(last < first * 0.5, "{first} -> {last}");
+    }
+
+    #[test]
+    fn gathering_does_not_change_a_bit() {
+        // Rows of 0 to 40 vectors, some repeated, solved with everything gathered, nothing
+        // gathered, and a budget that fits only some rows.
+        let (k, n_fixed, m) = (13, 50, 37);
+        let mut rng = Rng::new(4);
+        let y: Vec<f32> = (0..n_fixed * k).map(|_| rng.next_f32() - 0.5).collect();
+        let mut yty: Vec<f32> = gram(&y, k).into_iter().map(|v| v as f32).collect();
+        for d in 0..k {
+            yty[d * k + d] += 0.1;
+        }
+        let rows: Vec<(Vec<u32>, Vec<f32>)> = (0..m)
+            .map(|n| {
+                let len = (n * 7) % 41;
+                let idx: Vec<u32> = (0..len).map(|_| rng.below(n_fixed) as u32).collect();
+                let conf = (0..len)
+                    .map(|j| {
+                        if j % 3 == 0 {
+                            -2.0
+                        } else {
+                            1.0 + 4.0 * rng.next_f32()
+                        }
+                    })
+                    .collect();
+                (idx, conf)
+            })
+            .collect();
+        let x0: Vec<f32> = (0..m * k).map(|_| rng.next_f32() * 0.1).collect();
+        let solve = |budget: usize| {
+            let mut s = Scratch::new(k);
+            s.budget = budget;
+            let mut x = x0.clone();
+            let row = |n: usize| (&rows[n].0[..], &rows[n].1[..]);
+            cg_block(&mut x, k, &yty, &y, row, 3, &mut s);
+            let gathered = s.start[..m].iter().filter(|s| s.is_some()).count();
+            (x, gathered)
+        };
+        let (all, n_all) = solve(usize::MAX);
+        let (none, n_none) = solve(0);
+        let (some, n_some) = solve(60 * k);
+        assert_eq!(
+            (n_all, n_none),
+            (m, 1),
+            "only the empty row fits in nothing"
+        );
+        assert!(1 < n_some && n_some < m, "{n_some}");
+        let bits = |v: &[f32]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&all), bits(&none));
+        assert_eq!(bits(&some), bits(&none));
+        assert_ne!(all, x0);
     }
 
     #[test]

@@ -72,11 +72,41 @@ pub fn sparse_gemv(
         let i = rows[n] as usize;
         &y[i * k..(i + 1) * k]
     };
+    rows_gemv(row, rows.len(), weights, v, out);
+}
+
+/// [`sparse_gemv`] over rows stored one after the other in `rows` (`k = v.len()` values each):
+/// the `n`-th row of `rows` takes the place of `y_{rows[n]}`, with the same arithmetic, so that
+/// the result is bit for bit the same as `sparse_gemv` over the rows they were copied from.
+///
+/// A solver that runs several products over the same rows copies (gathers) them once and
+/// reads the copy, contiguous and cache-resident, instead of the big matrix every time.
+#[inline]
+pub fn packed_gemv(
+    rows: &[f32],
+    weights: impl Fn(usize) -> (f32, f32),
+    v: &[f32],
+    out: &mut [f32],
+) {
+    let k = v.len();
+    let n = rows.len().checked_div(k).unwrap_or(0);
+    rows_gemv(|j: usize| &rows[j * k..(j + 1) * k], n, weights, v, out);
+}
+
+/// The loop of [`sparse_gemv`] and [`packed_gemv`]: `row(n)` for `n < len` gives the rows.
+#[inline(always)]
+fn rows_gemv<'y>(
+    row: impl Fn(usize) -> &'y [f32],
+    len: usize,
+    weights: impl Fn(usize) -> (f32, f32),
+    v: &[f32],
+    out: &mut [f32],
+) {
     let coef = |n: usize, d: f32| {
         let (base, scale) = weights(n);
         base + scale * d
     };
-    let quads = rows.len() / 4 * 4;
+    let quads = len / 4 * 4;
     for n in (0..quads).step_by(4) {
         let (y0, y1, y2, y3) = (row(n), row(n + 1), row(n + 2), row(n + 3));
         let d = dot4([y0, y1, y2, y3], v);
@@ -88,7 +118,7 @@ pub fn sparse_gemv(
         ];
         axpy4(c, [y0, y1, y2, y3], out);
     }
-    for n in quads..rows.len() {
+    for n in quads..len {
         let yn = row(n);
         axpy(coef(n, dot(yn, v)), yn, out);
     }
@@ -131,21 +161,30 @@ fn dot4(rows: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
         lanes_fma(&mut sc, c.try_into().unwrap(), v);
         lanes_fma(&mut sd, d.try_into().unwrap(), v);
     }
-    let acc = [sa, sb, sc, sd];
+    let mut out = lane_sums(&[sa, sb, sc, sd]);
     let tail = k / 8 * 8;
-    let mut out = [0.0f32; 4];
-    for ((o, acc), r) in out.iter_mut().zip(&acc).zip([a, b, c, d]) {
+    for (o, r) in out.iter_mut().zip([a, b, c, d]) {
         let t: f32 = r[tail..].iter().zip(&v[tail..]).map(|(x, y)| x * y).sum();
-        *o = lane_sum(acc) + t;
+        *o += t;
     }
     out
 }
 
-/// The sum of the lanes. Not inlined: seeing four such sums side by side, LLVM vectorises the
-/// accumulation loops of [`dot4`] across the rows instead of along them, with shuffles.
+/// The sums of the lanes of four accumulators, each added up in lane order from the value an
+/// empty `f32` sum has, so that each equals `acc.iter().sum()` exactly; the four run side by
+/// side, instead of four dependent chains one after the other. Not inlined: seeing the sums,
+/// LLVM vectorises the accumulation loops of [`dot4`] across the rows instead of along them,
+/// with shuffles.
 #[inline(never)]
-fn lane_sum(acc: &[f32; 8]) -> f32 {
-    acc.iter().sum()
+fn lane_sums(acc: &[[f32; 8]; 4]) -> [f32; 4] {
+    let empty: f32 = [0.0f32; 0].iter().sum();
+    let mut sums = [empty; 4];
+    for l in 0..8 {
+        for (s, a) in sums.iter_mut().zip(acc) {
+            *s += a[l];
+        }
+    }
+    sums
 }
 
 /// `acc += a * b`, lane by lane.
@@ -297,6 +336,15 @@ mod tests {
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() < 1e-5, "k = {k}: {got:?} vs {want:?}");
             }
+            // `packed_gemv` over the same rows copied one after the other: the same bits.
+            let packed: Vec<f32> = rows
+                .iter()
+                .flat_map(|&i| row(i as usize))
+                .copied()
+                .collect();
+            let mut from_copy = vec![0.1; k];
+            packed_gemv(&packed, weights, &v, &mut from_copy);
+            assert_eq!(from_copy, got, "k = {k}");
             // `sym_matmul` against `sym_matvec`, column by column.
             let m: Vec<f32> = (0..k * k)
                 .map(|i| ((i / k) * (i % k)) as f32 * 0.01)
