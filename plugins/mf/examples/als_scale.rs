@@ -2,8 +2,9 @@
 //! 500k users x 100k items, 9.5M training interactions, 64 factors, 15 sweeps, 2 threads), on
 //! a random matrix shaped like `recsys synth`'s: user activity ~ 1 / rank^0.7, item popularity
 //! ~ 1 / rank^0.95 capped at 40k users, both shuffled (the share of the interactions on items
-//! with more than 256, 1k, 4k, 16k users is about that of the synth data set's). Prints the fit time and a checksum of the factors'
-//! bits, so that two builds can be checked for identical results.
+//! with more than 256, 1k, 4k, 16k users is about that of the synth data set's). Prints the fit
+//! time and a checksum of the factors' bits, so that two builds can be checked for identical
+//! results.
 //!
 //! ```text
 //! cargo run --release -p recsys-mf --example als_scale -- [--users 500000] [--items 100000] \

@@ -94,8 +94,9 @@
 //! `f32` slices written to autovectorise ([`linalg`]).
 //!
 //! Two examples measure the plugin without the host: `leave_last_out` (NDCG@k on an Amazon
-//! review file, with the peer script's protocol) and `timing` (fit times on a synthetic
-//! power-law matrix, `recommend` latency on a 100k-item model); the criterion bench `mf` times
+//! review file, with the peer script's protocol) and `als_scale` (ALS fit time and a checksum
+//! of the factors on a power-law matrix of the 10M peer benchmark's shape, default 500k users x
+//! 100k items); the criterion bench `mf` times
 //! ALS and BPR fold-in recommendation on a 100k-item model, and ranking 1,024 users with
 //! `recommend` per user against `recommend_many`.
 //!
