@@ -10,10 +10,19 @@ use std::cell::RefCell;
 /// Sums of contributions to slots `0..n`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Accumulator {
-    sums: Vec<f32>,
-    stamps: Vec<u32>,
+    slots: Vec<Slot>,
     epoch: u32,
     touched: Vec<u32>,
+}
+
+/// A slot's sum beside its stamp, so that an add at a random slot touches one cache line, not
+/// two.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(8))]
+struct Slot {
+    sum: f32,
+    /// The accumulation that last wrote `sum`.
+    stamp: u32,
 }
 
 impl Accumulator {
@@ -30,24 +39,25 @@ impl Accumulator {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // After 2^32 accumulations, old stamps could look current: clear them once.
-            self.stamps.fill(0);
+            self.slots.iter_mut().for_each(|slot| slot.stamp = 0);
             self.epoch = 1;
         }
-        if self.sums.len() != n {
-            self.sums.resize(n, 0.0);
-            self.stamps.resize(n, 0);
+        if self.slots.len() != n {
+            self.slots.resize(n, Slot::default());
         }
     }
 
     /// Adds `value` to slot `slot`.
     #[inline]
     pub(crate) fn add(&mut self, slot: u32, value: f32) {
-        let i = slot as usize;
-        if self.stamps[i] == self.epoch {
-            self.sums[i] += value;
+        let s = &mut self.slots[slot as usize];
+        if s.stamp == self.epoch {
+            s.sum += value;
         } else {
-            self.stamps[i] = self.epoch;
-            self.sums[i] = value;
+            *s = Slot {
+                sum: value,
+                stamp: self.epoch,
+            };
             self.touched.push(slot);
         }
     }
@@ -55,11 +65,9 @@ impl Accumulator {
     /// The sum of slot `slot` (0 when untouched or out of range).
     #[inline]
     pub(crate) fn get(&self, slot: u32) -> f32 {
-        let i = slot as usize;
-        if self.stamps.get(i) == Some(&self.epoch) {
-            self.sums[i]
-        } else {
-            0.0
+        match self.slots.get(slot as usize) {
+            Some(s) if s.stamp == self.epoch => s.sum,
+            _ => 0.0,
         }
     }
 
@@ -67,7 +75,7 @@ impl Accumulator {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
         self.touched
             .iter()
-            .map(|&slot| (slot, self.sums[slot as usize]))
+            .map(|&slot| (slot, self.slots[slot as usize].sum))
     }
 }
 
@@ -119,7 +127,7 @@ mod tests {
         let mut acc = Accumulator::new(2);
         acc.add(1, 7.0);
         acc.epoch = u32::MAX;
-        acc.stamps[0] = 1; // a stamp that would look current after the wrap
+        acc.slots[0].stamp = 1; // a stamp that would look current after the wrap
         acc.reset(2);
         assert_eq!(acc.epoch, 1);
         assert_eq!(acc.get(0), 0.0);

@@ -108,6 +108,54 @@ impl CosineIndex {
         skip: Option<u32>,
         acc: &mut Accumulator,
     ) -> Vec<(u32, f32)> {
+        self.similarities(terms, values, skip, acc).collect()
+    }
+
+    /// The `k` documents most similar to the vector (`terms`, `values`) (see [`best_first`]),
+    /// except `skip`, sorted by index: [`query`](Self::query) then [`keep_best`], without
+    /// allocating more than the result (`candidates` is scratch space).
+    pub(crate) fn nearest(
+        &self,
+        terms: &[u32],
+        values: &[f32],
+        skip: Option<u32>,
+        k: usize,
+        acc: &mut Accumulator,
+        candidates: &mut Vec<(u32, f32)>,
+    ) -> Vec<(u32, f32)> {
+        candidates.clear();
+        if k == 0 {
+            return Vec::new();
+        }
+        // Once `k` candidates reach `floor`, a lower similarity cannot enter: trim to the best
+        // `k` now and then, and skip what falls below the last trim's worst (ties stay, for
+        // `best_first` to break by index).
+        let mut floor = 0.0f32;
+        for (d, sim) in self.similarities(terms, values, skip, acc) {
+            if sim >= floor {
+                candidates.push((d, sim));
+                if candidates.len() >= 2 * k + 64 {
+                    keep_best(candidates, k);
+                    floor = candidates
+                        .iter()
+                        .map(|&(_, s)| s)
+                        .fold(f32::INFINITY, f32::min);
+                }
+            }
+        }
+        keep_best(candidates, k);
+        candidates.sort_unstable_by_key(|&(j, _)| j);
+        candidates.to_vec()
+    }
+
+    /// The positive similarities behind [`query`](Self::query).
+    fn similarities<'a>(
+        &'a self,
+        terms: &[u32],
+        values: &[f32],
+        skip: Option<u32>,
+        acc: &'a mut Accumulator,
+    ) -> impl Iterator<Item = (u32, f32)> + 'a {
         acc.reset(self.norms.len());
         for (&t, &q) in terms.iter().zip(values) {
             let (docs, weights) = row(&self.by_term, t as usize);
@@ -117,14 +165,13 @@ impl CosineIndex {
         }
         let q_norm = norm(values);
         acc.iter()
-            .filter(|&(d, _)| Some(d) != skip)
-            .filter_map(|(d, dot)| match self.similarity {
+            .filter(move |&(d, _)| Some(d) != skip)
+            .filter_map(move |(d, dot)| match self.similarity {
                 Similarity::Cosine => {
                     cosine(dot, q_norm, self.norms[d as usize], self.shrinkage).map(|s| (d, s))
                 }
                 Similarity::Dot => (dot > 0.0 && dot.is_finite()).then_some((d, dot)),
             })
-            .collect()
     }
 }
 
@@ -137,16 +184,10 @@ pub(crate) fn knn(docs: &Csr, shrinkage: f32, similarity: Similarity, k: usize) 
     let rows: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
         .map_init(
-            || Accumulator::new(n),
-            |acc, d| {
+            || (Accumulator::new(n), Vec::new()),
+            |(acc, candidates), d| {
                 let (terms, values) = row(docs, d);
-                let mut best = index.query(terms, values, Some(d as u32), acc);
-                keep_best(&mut best, k);
-                best.sort_unstable_by_key(|&(j, _)| j);
-                // The query returned every positively similar row: without this, each kept
-                // row would hold that capacity, O(rows²) memory in all.
-                best.shrink_to_fit();
-                best
+                index.nearest(terms, values, Some(d as u32), k, acc, candidates)
             },
         )
         .collect();
@@ -266,6 +307,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn nearest_is_the_best_of_the_query_with_reused_scratch() {
+        // Ties (rows 0, 1 and 4 are equal) and rows of different lengths.
+        let m = dense(&[
+            &[1.0, 1.0, 0.0, 0.0, 2.0],
+            &[1.0, 1.0, 0.0, 0.0, 2.0],
+            &[0.0, 3.0, 1.0, 0.0, 0.0],
+            &[1.0, 0.0, 0.0, 1.0, 1.0],
+            &[1.0, 1.0, 0.0, 0.0, 2.0],
+            &[0.0, 0.0, 0.0, 0.0, 0.0],
+        ]);
+        let index = CosineIndex::new(&m, 0.0, Similarity::Cosine);
+        let (mut acc, mut candidates) = (Accumulator::new(6), Vec::new());
+        for k in [1, 2, 3, 10] {
+            for d in 0..6 {
+                let (terms, values) = crate::matrix::row(&m, d);
+                let skip = Some(d as u32);
+                let mut want = index.query(terms, values, skip, &mut Accumulator::new(6));
+                keep_best(&mut want, k);
+                want.sort_unstable_by_key(|&(j, _)| j);
+                let got = index.nearest(terms, values, skip, k, &mut acc, &mut candidates);
+                assert_eq!(got, want, "row {d}, k {k}");
+            }
+        }
+        // Enough candidates that `nearest` trims on the way, with many ties.
+        let rows: Vec<Vec<f32>> = (0..300)
+            .map(|d| (0..4).map(|t| ((d * (t + 3)) % 5) as f32).collect())
+            .collect();
+        let many = dense(&rows.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        let index_many = CosineIndex::new(&many, 0.0, Similarity::Cosine);
+        let mut acc_many = Accumulator::new(300);
+        for k in [1, 3, 70] {
+            for d in [0, 1, 7, 150, 299] {
+                let (terms, values) = crate::matrix::row(&many, d);
+                let skip = Some(d as u32);
+                let mut want = index_many.query(terms, values, skip, &mut Accumulator::new(300));
+                keep_best(&mut want, k);
+                want.sort_unstable_by_key(|&(j, _)| j);
+                let got =
+                    index_many.nearest(terms, values, skip, k, &mut acc_many, &mut candidates);
+                assert_eq!(got, want, "row {d}, k {k}");
+            }
+        }
+        // Row 4 ties with rows 0 and 1: the lower index wins.
+        let (terms, values) = crate::matrix::row(&m, 4);
+        let got = index.nearest(terms, values, Some(4), 1, &mut acc, &mut candidates);
+        assert_eq!(got[0].0, 0);
     }
 
     #[test]
