@@ -136,6 +136,11 @@ impl Fixture {
             .expect("the fixture is consistent")
     }
 
+    /// Every item but the first three (an exclusion list that leaves three to recommend).
+    fn all_but_three(&self) -> Vec<u32> {
+        (3..self.n_items as u32).collect()
+    }
+
     fn row(&self, u: usize) -> &[u32] {
         &self.indices[self.indptr[u] as usize..self.indptr[u + 1] as usize]
     }
@@ -162,6 +167,9 @@ fn ids(items: &[Scored]) -> Vec<u32> {
     items.iter().map(|s| s.item).collect()
 }
 
+/// A history no training user has.
+const NEW_USER: [u32; 3] = [0, 3, 6];
+
 /// How far a score from `recommend_many` may be from `recommend`'s for the same query, relative
 /// to the largest score of the list: a plugin may compute a block of queries in another order of
 /// floating-point operations (one matrix product instead of many dot products).
@@ -172,8 +180,8 @@ const BATCH_TOLERANCE: f32 = 1e-4;
 /// length, the same items with scores equal within [`BATCH_TOLERANCE`], where two items may swap
 /// places only when their scores are that close.
 fn batch_agrees(fixture: &Fixture, model: &TrainedModel, k: usize) -> Result<String, String> {
-    let new_user = [0u32, 3, 6];
-    let all_but_three: Vec<u32> = (3..fixture.n_items as u32).collect();
+    let new_user = NEW_USER;
+    let all_but_three = fixture.all_but_three();
     let mut queries: Vec<Query<'_>> = (0..fixture.n_users)
         .map(|u| Query {
             user: Some(u as u32),
@@ -327,7 +335,7 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
             }),
     );
 
-    let new_user = [0u32, 3, 6];
+    let new_user = NEW_USER;
     c.check(
         "unseen history",
         model
@@ -354,7 +362,7 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
         },
     );
 
-    let all_but_three: Vec<u32> = (3..fixture.n_items as u32).collect();
+    let all_but_three = fixture.all_but_three();
     c.check(
         "exclusion",
         model
