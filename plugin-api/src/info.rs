@@ -169,6 +169,24 @@ pub struct PluginInfo {
     /// The training parameters it accepts.
     #[serde(default)]
     pub params: Vec<ParamSpec>,
+    /// Named sets of parameter values meant to be used together (API 1.4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presets: Vec<Preset>,
+}
+
+/// A named set of parameter values meant to be used together (API 1.4), e.g. the settings that
+/// reproduce a well-known model. `recsys evaluate --tune` tries each preset as a starting point
+/// (tuning one parameter at a time cannot reach a point that differs in several at once), and
+/// `recsys evaluate --plugins cf:NAME` evaluates the plugin with it as a separate row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preset {
+    /// Its name (lowercase, no spaces or colons), unique within the plugin.
+    pub name: String,
+    /// What it is.
+    #[serde(default)]
+    pub description: String,
+    /// The values it sets; the parameters it leaves out keep their defaults.
+    pub params: Params,
 }
 
 impl PluginInfo {
@@ -182,6 +200,7 @@ impl PluginInfo {
             description: String::new(),
             capabilities: vec![Capability::Recommend],
             params: Vec::new(),
+            presets: Vec::new(),
         }
     }
     /// Sets the description.
@@ -200,6 +219,32 @@ impl PluginInfo {
     pub fn param(mut self, spec: ParamSpec) -> Self {
         self.params.push(spec);
         self
+    }
+    /// Adds a preset (API 1.4). A name that is empty, holds a space or a colon, or is declared
+    /// twice, and values the declared parameters do not accept, are programming errors and
+    /// panic (declare the parameters first).
+    pub fn preset(mut self, name: &str, description: &str, params: Params) -> Self {
+        assert!(
+            !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c == ':'),
+            "preset name `{name}` must be non-empty, without spaces or colons"
+        );
+        assert!(
+            self.preset_named(name).is_none(),
+            "preset `{name}` is declared twice"
+        );
+        if let Err(e) = self.validate_params(&params) {
+            panic!("preset `{name}`: {}", e.message);
+        }
+        self.presets.push(Preset {
+            name: name.into(),
+            description: description.into(),
+            params,
+        });
+        self
+    }
+    /// The preset called `name`.
+    pub fn preset_named(&self, name: &str) -> Option<&Preset> {
+        self.presets.iter().find(|p| p.name == name)
     }
     /// Whether the plugin declares `capability`.
     pub fn has(&self, capability: Capability) -> bool {
@@ -256,6 +301,49 @@ mod tests {
             ]
         );
         assert!(back.params[1].search.is_empty());
+    }
+
+    #[test]
+    fn presets_round_trip_and_are_optional_in_older_info() {
+        let info = PluginInfo::new("t", "1.0.0")
+            .param(ParamSpec::int("neighbours", 100, "n"))
+            .param(ParamSpec::string("weighting", "none", "w"))
+            .preset(
+                "wide",
+                "many neighbours, BM25",
+                Params::new()
+                    .with("neighbours", 400.into())
+                    .with("weighting", "bm25".into()),
+            );
+        let json = serde_json::to_string(&info).unwrap();
+        let back: PluginInfo = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, info);
+        assert_eq!(
+            back.preset_named("wide").unwrap().params.get("neighbours"),
+            Some(&ParamValue::Int(400))
+        );
+        // Info without presets does not write the field, and info from a 1.3 plugin reads.
+        let plain = PluginInfo::new("t", "1.0.0");
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("presets"), "{json}");
+        assert!(serde_json::from_str::<PluginInfo>(&json)
+            .unwrap()
+            .presets
+            .is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "preset `bad`: unknown parameter `nope`")]
+    fn preset_values_must_be_declared_parameters() {
+        let _ = PluginInfo::new("t", "1.0.0")
+            .param(ParamSpec::int("neighbours", 100, "n"))
+            .preset("bad", "", Params::new().with("nope", 1.into()));
+    }
+
+    #[test]
+    #[should_panic(expected = "without spaces or colons")]
+    fn preset_names_cannot_hold_a_colon() {
+        let _ = PluginInfo::new("t", "1.0.0").preset("a:b", "", Params::new());
     }
 
     #[test]

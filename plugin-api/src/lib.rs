@@ -97,6 +97,7 @@
 //! | 1.1 | optional [`Recommender::score_items`] ([`Capability::ScoreItems`]): scores given candidates for a history; [`declare_plugin!`] for static linking |
 //! | 1.2 | [`ParamSpec::search`]: values a host may try when tuning the parameter on validation data (plugin info only; no new function) |
 //! | 1.3 | [`Recommender::recommend_many`]: a block of queries in one call, so that a plugin can share work across users (a default loops over `recommend`; hosts ask older plugins one query at a time) |
+//! | 1.4 | [`PluginInfo::presets`]: named sets of parameter values meant to be used together, which hosts may try when tuning and evaluate by name (plugin info only; no new function) |
 //!
 //! ## Static linking
 //!
@@ -145,7 +146,7 @@ mod topk;
 
 pub use data::{CsrView, ItemText, ItemTextTable, Query, TrainData};
 pub use error::{ErrorKind, PluginError};
-pub use info::{Capability, ParamKind, ParamSpec, PluginInfo};
+pub use info::{Capability, ParamKind, ParamSpec, PluginInfo, Preset};
 pub use params::{ParamValue, Params};
 pub use recommender::{Contribution, Explanation, Recommender};
 pub use topk::{top_k, top_k_iter, Scored, TopK};
@@ -153,7 +154,7 @@ pub use topk::{top_k, top_k_iter, Scored, TopK};
 /// Major version of the plugin ABI. Plugins of another major version are refused.
 pub const API_MAJOR: u32 = 1;
 /// Minor version of the plugin ABI. Minor versions only add; see the crate docs.
-pub const API_MINOR: u32 = 3;
+pub const API_MINOR: u32 = 4;
 /// Name of the symbol every plugin library exports (it never changes, across all versions).
 pub const ENTRY_SYMBOL: &str = "recsys_plugin_entry";
 

@@ -93,6 +93,13 @@ impl Params {
         self.0.insert(name.into(), value);
         self
     }
+    /// These parameters with every value of `other` set over them.
+    pub fn overlaid(mut self, other: &Params) -> Self {
+        for (name, value) in other.iter() {
+            self.set(name, value.clone());
+        }
+        self
+    }
     /// Sets a parameter.
     pub fn set(&mut self, name: &str, value: ParamValue) {
         self.0.insert(name.into(), value);

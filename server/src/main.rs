@@ -250,6 +250,10 @@ struct EvaluateArgs {
     /// user's latest training interactions; added until they hold 2,000 users).
     #[arg(long, default_value_t = 3)]
     folds: usize,
+    /// At most this many validation users for --ensemble and --tune, spread evenly over the
+    /// folds (more: a more precise choice, slower tuning).
+    #[arg(long, default_value_t = ValidationOptions::default().max_users)]
+    validation_users: usize,
     /// First tune each plugin's parameters (the values it declares worth searching, or those
     /// of --search) on validation folds carved out of the training data, then evaluate the
     /// chosen ones on the test items. Parameters fixed with --param are not searched.
@@ -343,6 +347,20 @@ fn plugins(settings: &Settings, dir: Option<PathBuf>, json: bool) -> anyhow::Res
                 param.name, param.kind, param.default, param.description
             );
         }
+        for preset in &info.presets {
+            let values: Vec<String> = preset
+                .params
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            println!(
+                "    preset {}:{} ({}): {}",
+                info.name,
+                preset.name,
+                values.join(" "),
+                preset.description
+            );
+        }
     }
     if registry.plugins().is_empty() {
         bail!("no plugins found; build them with `cargo build --release` or set plugins.dir");
@@ -425,6 +443,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         tune,
         validation: ValidationOptions {
             max_folds: args.folds,
+            max_users: args.validation_users,
             ..ValidationOptions::default()
         },
     };

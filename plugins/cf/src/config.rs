@@ -134,6 +134,39 @@ impl Config {
         ]
     }
 
+    /// The presets (name, description, values): the models of `implicit`'s
+    /// `nearest_neighbours` module with its default hyperparameters, so that `--tune` can start
+    /// from them and `recsys evaluate --plugins cf:implicit-bm25` compares against them.
+    pub fn presets() -> Vec<(&'static str, &'static str, Params)> {
+        let plain = || {
+            Params::new()
+                .with("mode", "item".into())
+                .with("neighbours", 100.into())
+                .with("shrinkage", 0.0.into())
+                .with("recency_decay", 1.0.into())
+        };
+        vec![
+            (
+                "implicit-cosine",
+                "item-kNN by plain cosine, 100 neighbours, whole history weighed equally \
+                 (implicit's CosineRecommender)",
+                plain()
+                    .with("weighting", "none".into())
+                    .with("similarity", "cosine".into()),
+            ),
+            (
+                "implicit-bm25",
+                "item-kNN on BM25 weights (K1 1.2, B 0.75) ranked by dot product, 100 \
+                 neighbours, whole history weighed equally (implicit's BM25Recommender)",
+                plain()
+                    .with("weighting", "bm25".into())
+                    .with("bm25_k1", 1.2.into())
+                    .with("bm25_b", 0.75.into())
+                    .with("similarity", "dot".into()),
+            ),
+        ]
+    }
+
     /// Reads and validates the parameters; absent ones take their defaults.
     pub fn from_params(params: &Params) -> Result<Self, PluginError> {
         let mode = match params.str_or("mode", MODE)? {

@@ -19,7 +19,10 @@ impl Recommender for Cf {
             .capability(Capability::Explain)
             .capability(Capability::SaveLoad)
             .capability(Capability::FoldIn);
-        Config::specs().into_iter().fold(info, PluginInfo::param)
+        Config::presets().into_iter().fold(
+            Config::specs().into_iter().fold(info, PluginInfo::param),
+            |info, (name, description, params)| info.preset(name, description, params),
+        )
     }
 
     fn train(data: &TrainData<'_>, params: &Params) -> Result<Self, PluginError> {

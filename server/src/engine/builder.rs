@@ -137,7 +137,7 @@ impl EngineBuilder {
             .map(|p| EnsembleMember {
                 plugin: p.name().to_string(),
                 version: p.info().version.clone(),
-                params: self.params.get(p.name()).cloned().unwrap_or_default(),
+                params: p.params(&self.params),
                 weight: 1.0,
                 validation_ndcg: 0.0,
             })
@@ -211,7 +211,7 @@ impl EngineBuilder {
                 .iter()
                 .filter(|p| p.info().capabilities.contains(&Capability::Search))
                 .find_map(|p| {
-                    let params = self.params.get(p.name()).cloned().unwrap_or_default();
+                    let params = p.params(&self.params);
                     TrainedModel::train(p, &data, &params).ok()
                 })
         } else {

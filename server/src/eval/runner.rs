@@ -70,7 +70,7 @@ pub struct ValidationOptions {
 impl Default for ValidationOptions {
     fn default() -> Self {
         ValidationOptions {
-            max_users: 5_000,
+            max_users: 50_000,
             min_users: 2_000,
             max_folds: 3,
         }
@@ -193,24 +193,20 @@ fn train_and_rank(
     depth: usize,
     progress: bool,
 ) -> Result<(f64, f64, Vec<Vec<u32>>)> {
+    let label = plugin.label();
     if progress {
-        eprintln!(
-            "{}: training on {} interactions",
-            plugin.name(),
-            set.csr.nnz()
-        );
+        eprintln!("{label}: training on {} interactions", set.csr.nnz());
     }
     let start = Instant::now();
     let model = TrainedModel::train(plugin, &set.train_data(), params)?;
     let fit = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let ticker = Progress::new(plugin.name(), users.len(), progress);
+    let ticker = Progress::new(&label, users.len(), progress);
     let lists = rank_users(set, &model, users, depth, &ticker)?;
     let ranked = start.elapsed().as_secs_f64();
     if progress {
         eprintln!(
-            "{}: fit {fit:.2}s, ranked {} users in {ranked:.2}s",
-            plugin.name(),
+            "{label}: fit {fit:.2}s, ranked {} users in {ranked:.2}s",
             users.len()
         );
     }
@@ -229,7 +225,7 @@ fn run_plugin(
     progress: bool,
 ) -> (PluginResult, Option<Vec<Vec<u32>>>) {
     let mut result = PluginResult {
-        plugin: plugin.name().to_string(),
+        plugin: plugin.label(),
         version: plugin.info().version.clone(),
         params: params.clone(),
         fit_seconds: 0.0,
@@ -348,26 +344,42 @@ pub fn evaluate(
     let mut validation_lists: Vec<Option<RankedLists>> = Vec::new();
     let mut tunings = Vec::new();
     for plugin in plugins {
-        let mut params = options
-            .params
-            .get(plugin.name())
-            .cloned()
-            .unwrap_or_default();
+        let mut params = plugin.params(&options.params);
         let mut lists = None;
         if let Some(tune) = &options.tune {
-            let space = search_space(plugin.info(), &params, tune.search.get(plugin.name()))?;
+            // The parameters given with `--param` stay fixed; a selected preset is only where
+            // the search starts.
+            let given = options
+                .params
+                .get(plugin.name())
+                .cloned()
+                .unwrap_or_default();
+            let space = search_space(plugin.info(), &given, tune.search.get(plugin.name()))?;
+            let presets: Vec<(String, Params)> = plugin
+                .info()
+                .presets
+                .iter()
+                .filter(|p| plugin.preset.as_ref() != Some(&p.name))
+                .map(|p| (p.name.clone(), p.params.clone().overlaid(&given)))
+                .collect();
             if options.progress {
                 eprintln!(
-                    "{}: tuning {} parameter(s) on {} validation users",
-                    plugin.name(),
+                    "{}: tuning {} parameter(s) and {} preset(s) on {} validation users",
+                    plugin.label(),
                     space.len(),
+                    presets.len(),
                     tuning_users.len()
                 );
             }
-            let (tuning, chosen_lists) =
-                super::tune::tune(plugin.name(), &params, space, &relevant, k, |p| {
-                    validate(plugin, p).map(|(_, lists)| lists)
-                });
+            let (tuning, chosen_lists) = super::tune::tune(
+                &plugin.label(),
+                &params,
+                &presets,
+                space,
+                &relevant,
+                k,
+                |p| validate(plugin, p).map(|(_, lists)| lists),
+            );
             params = tuning.chosen().clone();
             lists = chosen_lists;
             tunings.push(tuning);

@@ -2,10 +2,12 @@
 //!
 //! The search space of a plugin is the [`ParamSpec::search`] values it declares (API 1.2),
 //! replaced per parameter by `--search PLUGIN.NAME=V1,V2,...`; parameters fixed with `--param`
-//! are not searched. The search is coordinate ascent from the starting parameters (the given
-//! ones, the plugin's defaults for the rest): each parameter in turn takes the candidate value
-//! with the best validation NDCG@k, for up to [`ROUNDS`] rounds or until a round changes
-//! nothing. The validation users are those of the ensemble's folds (carved out of the training
+//! are not searched. The search is coordinate ascent: each parameter in turn takes the
+//! candidate value with the best validation NDCG@k, for up to [`ROUNDS`] rounds or until a
+//! round changes nothing. It starts from the best of the starting parameters (the given ones,
+//! the plugin's defaults for the rest) and the plugin's presets (API 1.4, with the given
+//! parameters kept): a preset differs from the defaults in several parameters at once, which
+//! one-parameter moves cannot reach when no single move towards it pays. The validation users are those of the ensemble's folds (carved out of the training
 //! data); the test items are never seen.
 //!
 //! The best parameters are kept only if they beat the starting ones on validation by more than
@@ -38,6 +40,9 @@ pub struct Trial {
     /// Why it has no score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The preset this point is, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
 }
 
 /// What tuning one plugin did and chose.
@@ -63,6 +68,9 @@ pub struct Tuning {
     pub kept: bool,
     /// Every parameter set tried, in order.
     pub trials: Vec<Trial>,
+    /// The preset the search started from, if it did not start from the given parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_preset: Option<String>,
     /// Wall-clock seconds of the search.
     pub seconds: f64,
 }
@@ -94,8 +102,11 @@ impl Tuning {
         {
             return format!("{}: not tuned, every trial failed: {error}", self.plugin);
         }
-        if self.space.is_empty() {
-            return format!("{}: nothing to tune (no search values)", self.plugin);
+        if self.space.is_empty() && self.trials.len() < 2 {
+            return format!(
+                "{}: nothing to tune (no search values or presets)",
+                self.plugin
+            );
         }
         let start = self
             .start_ndcg
@@ -104,13 +115,16 @@ impl Tuning {
             "kept the defaults (the gain is within one standard error)".to_string()
         } else if changed.is_empty() {
             "the defaults are best".to_string()
+        } else if let Some(preset) = &self.from_preset {
+            format!("chose {} (from preset {preset})", changed.join(", "))
         } else {
             format!("chose {}", changed.join(", "))
         };
         format!(
-            "{}: tuned {} parameter(s) in {} trials on {} validation users ({:.1}s): NDCG@{k} {start} -> {:.4} (SE {:.4}), {verdict}",
+            "{}: tuned {} parameter(s) and {} preset(s) in {} trials on {} validation users ({:.1}s): NDCG@{k} {start} -> {:.4} (SE {:.4}), {verdict}",
             self.plugin,
             self.space.len(),
+            self.trials.iter().filter(|t| t.preset.is_some()).count(),
             self.trials.len(),
             self.validation_users,
             self.seconds,
@@ -189,12 +203,14 @@ struct Scored {
     lists: Vec<Vec<u32>>,
 }
 
-/// Coordinate ascent over `space` from `start`. `validate(params)` trains on the validation
-/// folds and returns one ranked list per validation user (in the order of `relevant`). Returns
-/// the tuning record and the validation lists of the chosen parameters.
+/// Coordinate ascent over `space` from the best of `start` and the `presets` (name, full
+/// parameters). `validate(params)` trains on the validation folds and returns one ranked list
+/// per validation user (in the order of `relevant`). Returns the tuning record and the
+/// validation lists of the chosen parameters.
 pub fn tune(
     plugin: &str,
     start: &Params,
+    presets: &[(String, Params)],
     space: BTreeMap<String, Vec<ParamValue>>,
     relevant: &[&[u32]],
     k: usize,
@@ -205,40 +221,57 @@ pub fn tune(
     // Every point tried, by its parameters' JSON (None: it failed), so none is trained twice.
     // Only the start and the best so far keep their per-user scores and lists.
     let mut tried: FxHashMap<String, Option<f64>> = FxHashMap::default();
-    let mut run = |params: &Params, trials: &mut Vec<Trial>| -> Option<Scored> {
-        let result = validate(params).map(|lists| {
-            let per_user = per_user_ndcg(&lists, relevant, k);
-            let mean = per_user.iter().sum::<f64>() / per_user.len().max(1) as f64;
-            Scored {
-                per_user,
-                mean,
-                lists,
-            }
-        });
-        let scored = result
-            .map_err(|e| e.to_string())
-            .inspect_err(|error| {
-                trials.push(Trial {
-                    params: params.clone(),
-                    validation_ndcg: None,
-                    error: Some(error.clone()),
+    let mut run =
+        |params: &Params, preset: Option<&str>, trials: &mut Vec<Trial>| -> Option<Scored> {
+            let result = validate(params).map(|lists| {
+                let per_user = per_user_ndcg(&lists, relevant, k);
+                let mean = per_user.iter().sum::<f64>() / per_user.len().max(1) as f64;
+                Scored {
+                    per_user,
+                    mean,
+                    lists,
+                }
+            });
+            let scored = result
+                .map_err(|e| e.to_string())
+                .inspect_err(|error| {
+                    trials.push(Trial {
+                        params: params.clone(),
+                        validation_ndcg: None,
+                        error: Some(error.clone()),
+                        preset: preset.map(str::to_string),
+                    })
                 })
-            })
-            .ok()?;
-        trials.push(Trial {
-            params: params.clone(),
-            validation_ndcg: Some(scored.mean),
-            error: None,
-        });
-        Some(scored)
-    };
-    let start_scored = run(start, &mut trials);
+                .ok()?;
+            trials.push(Trial {
+                params: params.clone(),
+                validation_ndcg: Some(scored.mean),
+                error: None,
+                preset: preset.map(str::to_string),
+            });
+            Some(scored)
+        };
+    let start_scored = run(start, None, &mut trials);
     tried.insert(start.to_json(), start_scored.as_ref().map(|s| s.mean));
     let start_ndcg = start_scored.as_ref().map(|s| s.mean);
     let mut best = start.clone();
     let mut best_ndcg = start_ndcg.unwrap_or(f64::MIN);
     // The best point when it is not the start.
     let mut best_scored: Option<Scored> = None;
+    let mut from_preset = None;
+    for (name, params) in presets {
+        let key = params.to_json();
+        if tried.contains_key(&key) {
+            continue;
+        }
+        let scored = run(params, Some(name), &mut trials);
+        tried.insert(key, scored.as_ref().map(|s| s.mean));
+        if let Some(scored) = scored.filter(|s| s.mean > best_ndcg + 1e-12) {
+            (best, best_ndcg) = (params.clone(), scored.mean);
+            best_scored = Some(scored);
+            from_preset = Some(name.clone());
+        }
+    }
     for _round in 0..ROUNDS {
         let mut improved = false;
         for (name, values) in &space {
@@ -252,7 +285,7 @@ pub fn tune(
                 if tried.contains_key(&key) {
                     continue;
                 }
-                let scored = run(&candidate, &mut trials);
+                let scored = run(&candidate, None, &mut trials);
                 tried.insert(key, scored.as_ref().map(|s| s.mean));
                 if let Some(scored) = scored.filter(|s| s.mean > best_ndcg + 1e-12) {
                     (best, best_ndcg, improved) = (candidate, scored.mean, true);
@@ -289,6 +322,7 @@ pub fn tune(
         standard_error,
         kept,
         trials,
+        from_preset,
         seconds: clock.elapsed().as_secs_f64(),
     };
     (tuning, lists)
@@ -327,7 +361,7 @@ mod tests {
         ]
         .into();
         let start = Params::new().with("a", 0.into()).with("b", 0.into());
-        let (t, lists) = tune("fake", &start, space, &rel, 10, |p| fake(p, 200));
+        let (t, lists) = tune("fake", &start, &[], space, &rel, 10, |p| fake(p, 200));
         assert_eq!(t.best.i64_or("a", 0).unwrap(), 3);
         assert_eq!(t.best.i64_or("b", 0).unwrap(), 1);
         assert!((t.best_ndcg - 1.0).abs() < 1e-12);
@@ -341,6 +375,51 @@ mod tests {
     }
 
     #[test]
+    fn a_preset_reaches_a_point_no_single_move_improves_towards() {
+        // Only (3, 1) is good, and every one-parameter move from the start (0, 0) is worse
+        // than the start: coordinate ascent alone stays at the start.
+        let relevant: Vec<Vec<u32>> = (0..200).map(|u| vec![u]).collect();
+        let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
+        let space: BTreeMap<String, Vec<ParamValue>> = [
+            (
+                "a".to_string(),
+                vec![ParamValue::Int(0), ParamValue::Int(3)],
+            ),
+            (
+                "b".to_string(),
+                vec![ParamValue::Int(0), ParamValue::Int(1)],
+            ),
+        ]
+        .into();
+        let rank_of = |p: &Params| match (p.i64_or("a", 0).unwrap(), p.i64_or("b", 0).unwrap()) {
+            (3, 1) => 0,
+            (0, 0) => 2,
+            _ => 5,
+        };
+        let validate = |p: &Params| -> Result<Vec<Vec<u32>>> {
+            Ok((0..200u32)
+                .map(|u| (10_000..10_000 + rank_of(p)).chain([u]).collect())
+                .collect())
+        };
+        let start = Params::new().with("a", 0.into()).with("b", 0.into());
+        let (alone, _) = tune("p", &start, &[], space.clone(), &rel, 10, validate);
+        assert_eq!(alone.best, start);
+        let preset = Params::new().with("a", 3.into()).with("b", 1.into());
+        let presets = [("joint".to_string(), preset.clone())];
+        let (t, lists) = tune("p", &start, &presets, space, &rel, 10, validate);
+        assert_eq!(t.best, preset);
+        assert!(t.kept, "{t:?}");
+        assert_eq!(t.from_preset.as_deref(), Some("joint"));
+        assert_eq!(t.trials[1].preset.as_deref(), Some("joint"));
+        assert_eq!(lists.unwrap()[5], vec![5]);
+        assert!(
+            t.summary(10).contains("from preset joint"),
+            "{}",
+            t.summary(10)
+        );
+    }
+
+    #[test]
     fn a_failing_candidate_is_recorded_and_skipped() {
         let relevant: Vec<Vec<u32>> = (0..50).map(|u| vec![u]).collect();
         let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
@@ -350,7 +429,7 @@ mod tests {
         )]
         .into();
         let start = Params::new().with("a", 1.into()).with("b", 1.into());
-        let (t, _) = tune("fake", &start, space, &rel, 10, |p| fake(p, 50));
+        let (t, _) = tune("fake", &start, &[], space, &rel, 10, |p| fake(p, 50));
         let failed: Vec<&Trial> = t.trials.iter().filter(|x| x.error.is_some()).collect();
         assert_eq!(failed.len(), 1);
         assert!(failed[0].error.as_deref().unwrap().contains("a must be"));
@@ -369,7 +448,7 @@ mod tests {
         )]
         .into();
         let start = Params::new().with("a", 0.into());
-        let (t, lists) = tune("noisy", &start, space, &rel, 10, |p| {
+        let (t, lists) = tune("noisy", &start, &[], space, &rel, 10, |p| {
             let a = p.i64_or("a", 0).unwrap();
             Ok((0..100u32)
                 .map(|u| {

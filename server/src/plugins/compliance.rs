@@ -236,6 +236,40 @@ fn batch_agrees(fixture: &Fixture, model: &TrainedModel, k: usize) -> Result<Str
     ))
 }
 
+/// Every preset (API 1.4) names declared parameters with accepted values, and trains on the
+/// fixture with `params` over it.
+fn presets_train(
+    plugin: &LoadedPlugin,
+    fixture: &Fixture,
+    params: &Params,
+) -> Result<String, String> {
+    let presets = &plugin.info().presets;
+    if presets.is_empty() {
+        return Ok("none declared".into());
+    }
+    let mut names = Vec::new();
+    for preset in presets {
+        if preset.name.is_empty()
+            || preset
+                .name
+                .contains(|c: char| c.is_whitespace() || c == ':')
+        {
+            return Err(format!(
+                "preset name `{}` must be non-empty, without spaces or colons",
+                preset.name
+            ));
+        }
+        if names.contains(&preset.name.as_str()) {
+            return Err(format!("preset `{}` is declared twice", preset.name));
+        }
+        let merged = preset.params.clone().overlaid(params);
+        TrainedModel::train(plugin, &fixture.train_data(), &merged)
+            .map_err(|e| format!("preset `{}`: {e}", preset.name))?;
+        names.push(&preset.name);
+    }
+    Ok(format!("{} train: {}", names.len(), names.join(", ")))
+}
+
 /// Runs the suite against `plugin` with `params` (default parameters when empty).
 pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     let mut c = Checker { checks: Vec::new() };
@@ -288,6 +322,8 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
             };
         }
     };
+
+    c.check("presets", presets_train(plugin, &fixture, params));
 
     let k = 5;
     let per_user = (0..fixture.n_users)

@@ -1,13 +1,14 @@
 //! Loading one plugin library through its entry symbol. The only `unsafe` of the host.
 #![allow(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use libloading::Library;
 use recsys_plugin_api::ffi::PluginDeclaration;
 use recsys_plugin_api::host::{HandshakeError, Plugin};
-use recsys_plugin_api::{PluginInfo, ENTRY_SYMBOL};
+use recsys_plugin_api::{Params, PluginInfo, ENTRY_SYMBOL};
 
 /// A plugin that passed the handshake, with the file it came from.
 #[derive(Debug, Clone)]
@@ -16,6 +17,8 @@ pub struct LoadedPlugin {
     pub plugin: Plugin,
     /// The library file, or `None` for a statically linked plugin.
     pub path: Option<PathBuf>,
+    /// The preset selected with it (`cf:implicit-bm25`), if any (API 1.4).
+    pub preset: Option<String>,
 }
 
 impl LoadedPlugin {
@@ -24,6 +27,7 @@ impl LoadedPlugin {
         Ok(LoadedPlugin {
             plugin: Plugin::from_static(decl)?,
             path: None,
+            preset: None,
         })
     }
     /// Its info.
@@ -33,6 +37,35 @@ impl LoadedPlugin {
     /// Its name.
     pub fn name(&self) -> &str {
         self.plugin.name()
+    }
+    /// Its name with the selected preset: `cf` or `cf:implicit-bm25`; names its results.
+    pub fn label(&self) -> String {
+        match &self.preset {
+            Some(preset) => format!("{}:{preset}", self.name()),
+            None => self.name().to_string(),
+        }
+    }
+    /// The same plugin with its preset `name` selected; `None` if it declares no such preset.
+    pub fn with_preset(&self, name: &str) -> Option<LoadedPlugin> {
+        self.info().preset_named(name)?;
+        Some(LoadedPlugin {
+            preset: Some(name.to_string()),
+            ..self.clone()
+        })
+    }
+    /// The parameters to train it with: the selected preset's values, with the values given
+    /// for the plugin's name (`--param`, configuration) over them.
+    pub fn params(&self, given: &BTreeMap<String, Params>) -> Params {
+        let preset = self
+            .preset
+            .as_deref()
+            .and_then(|name| self.info().preset_named(name))
+            .map(|p| p.params.clone())
+            .unwrap_or_default();
+        match given.get(self.name()) {
+            Some(given) => preset.overlaid(given),
+            None => preset,
+        }
     }
     /// Where it came from, for messages.
     pub fn origin(&self) -> String {
@@ -144,5 +177,6 @@ pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
     Ok(LoadedPlugin {
         plugin,
         path: Some(path),
+        preset: None,
     })
 }

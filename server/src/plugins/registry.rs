@@ -81,7 +81,8 @@ impl PluginRegistry {
         self.plugins.iter().find(|p| p.name() == name)
     }
 
-    /// Resolves a selection: `all`, or a comma-separated list of names (in that order).
+    /// Resolves a selection: `all`, or a comma-separated list of names (in that order), each
+    /// optionally with one of the plugin's presets (`cf:implicit-bm25`).
     pub fn select(&self, selection: &str) -> Result<Vec<LoadedPlugin>> {
         if selection.trim() == "all" {
             if self.plugins.is_empty() {
@@ -93,11 +94,34 @@ impl PluginRegistry {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|name| {
-                self.get(name).cloned().ok_or_else(|| {
+            .map(|entry| {
+                let (name, preset) = match entry.split_once(':') {
+                    Some((name, preset)) => (name.trim(), Some(preset.trim())),
+                    None => (entry, None),
+                };
+                let plugin = self.get(name).ok_or_else(|| {
                     let known: Vec<&str> = self.plugins.iter().map(|p| p.name()).collect();
                     Error::Usage(format!(
                         "unknown plugin `{name}`; loaded plugins: {}",
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            known.join(", ")
+                        }
+                    ))
+                })?;
+                let Some(preset) = preset else {
+                    return Ok(plugin.clone());
+                };
+                plugin.with_preset(preset).ok_or_else(|| {
+                    let known: Vec<&str> = plugin
+                        .info()
+                        .presets
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect();
+                    Error::Usage(format!(
+                        "plugin `{name}` has no preset `{preset}`; its presets: {}",
                         if known.is_empty() {
                             "none".into()
                         } else {

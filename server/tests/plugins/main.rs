@@ -504,3 +504,106 @@ fn bad_search_values_are_refused_with_the_parameter_named() {
     let (ok, text) = run(&["--search", "cf.neighbours=10,20"]);
     assert!(!ok && text.contains("--tune"), "{text}");
 }
+
+/// A preset (API 1.4) selected as `cf:implicit-bm25` is a row of its own, trained with the
+/// preset's values and the plugin's `--param` values over them, and compared with the best row
+/// user by user; `--tune` tries the presets as starting points, keeping the fixed parameters.
+#[test]
+fn a_preset_is_a_row_of_its_own_and_a_start_for_tuning() {
+    let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
+    let mut registry = PluginRegistry::new();
+    registry.add(load("recsys-cf"));
+    let cf = registry.get("cf").unwrap();
+    let bm25 = cf
+        .info()
+        .preset_named("implicit-bm25")
+        .expect("cf declares implicit-bm25");
+    assert!(cf.info().preset_named("implicit-cosine").is_some());
+
+    let selected = registry.select("cf, cf:implicit-bm25").unwrap();
+    let options = EvalOptions {
+        k: 10,
+        protocol: Protocol::LeaveLastOut,
+        params: Default::default(),
+        progress: false,
+        ensemble: None,
+        tune: None,
+        validation: Default::default(),
+    };
+    let report = evaluate(&dataset, &selected, &options).unwrap();
+    println!("{}", report.table());
+    let labels: Vec<&str> = report.results.iter().map(|r| r.plugin.as_str()).collect();
+    assert_eq!(labels, ["cf", "cf:implicit-bm25"]);
+    assert_eq!(report.results[1].params, bm25.params);
+    // The same as giving the preset's values by hand.
+    let by_hand = EvalOptions {
+        params: [("cf".to_string(), bm25.params.clone())].into(),
+        ..options.clone()
+    };
+    let plain = evaluate(&dataset, &selected[..1], &by_hand).unwrap();
+    assert_eq!(plain.results[0].metrics, report.results[1].metrics);
+    assert_eq!(report.comparisons.len(), 1);
+    assert_eq!(report.comparisons[0].plugin, "cf:implicit-bm25");
+
+    // Given values go over the preset's.
+    let given = EvalOptions {
+        params: [("cf".to_string(), Params::new().with("neighbours", 7.into()))].into(),
+        ..options.clone()
+    };
+    let report = evaluate(&dataset, &selected[1..], &given).unwrap();
+    assert_eq!(report.results[0].params.get("neighbours"), Some(&7.into()));
+    assert_eq!(
+        report.results[0].params.get("weighting"),
+        Some(&"bm25".into())
+    );
+
+    // Tuning tries each preset, with the fixed parameters kept.
+    let tuned = EvalOptions {
+        tune: Some(recsys::eval::TuneOptions::default()),
+        ..given
+    };
+    let report = evaluate(&dataset, &selected[..1], &tuned).unwrap();
+    let presets: Vec<&str> = report.tuning[0]
+        .trials
+        .iter()
+        .filter_map(|t| t.preset.as_deref())
+        .collect();
+    assert_eq!(presets, ["implicit-cosine", "implicit-bm25"]);
+    for trial in &report.tuning[0].trials {
+        assert_eq!(trial.params.get("neighbours"), Some(&7.into()), "{trial:?}");
+    }
+
+    let err = registry.select("cf:nope").unwrap_err().to_string();
+    assert!(
+        err.contains("no preset `nope`") && err.contains("implicit-bm25"),
+        "{err}"
+    );
+}
+
+/// `recsys plugins` lists the presets as they are selected, and `--plugins` refuses a preset
+/// the plugin does not declare, naming the ones it does.
+#[test]
+fn presets_are_listed_and_an_unknown_one_is_refused() {
+    let dir = artifact_dir();
+    let (ok, text) = recsys(&["plugins", "--plugin-dir", dir.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("preset cf:implicit-bm25 (") && text.contains("weighting=\"bm25\""),
+        "{text}"
+    );
+    let data = musical_instruments();
+    let (ok, text) = recsys(&[
+        "evaluate",
+        "--quiet",
+        "--plugins",
+        "cf:bm25",
+        "--plugin-dir",
+        dir.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && text.contains("no preset `bm25`") && text.contains("implicit-cosine"),
+        "{text}"
+    );
+}
