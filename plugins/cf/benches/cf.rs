@@ -1,4 +1,5 @@
-//! Item-kNN model build (sparse X^T X with top-k neighbour truncation) and recommendation.
+//! Item-kNN model build (sparse X^T X, or the RP3beta walk, with top-k neighbour truncation)
+//! and recommendation.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use recsys_cf::Cf;
@@ -51,6 +52,18 @@ fn bench(c: &mut Criterion) {
             indices.len()
         ),
         |b| b.iter(|| Cf::train(&data, &Params::new()).unwrap()),
+    );
+    let rp3 = Params::new().with("similarity", "rp3beta".into());
+    let rp3_model = Cf::train(&data, &rp3).unwrap();
+    let got = rp3_model.recommend(&query).unwrap();
+    assert_eq!(got.len(), 10);
+    assert!(got.iter().all(|s| !history.contains(&s.item)));
+    group.bench_function(
+        format!(
+            "item-kNN rp3beta, 100 neighbours, {} interactions",
+            indices.len()
+        ),
+        |b| b.iter(|| Cf::train(&data, &rp3).unwrap()),
     );
     group.finish();
 }

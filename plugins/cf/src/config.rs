@@ -30,7 +30,8 @@ pub struct Config {
     pub mode: Mode,
     /// Neighbours kept per item (item mode) or used per query (user mode) (`neighbours`).
     pub neighbours: usize,
-    /// Cosine shrinkage: `dot / (|a| |b| + shrinkage)` (`shrinkage`).
+    /// Cosine shrinkage: `dot / (|a| |b| + shrinkage)` (`shrinkage`); unused by the `dot` and
+    /// `rp3beta` similarities.
     pub shrinkage: f32,
     /// Interaction weighting before similarity (`weighting`, `bm25_k1`, `bm25_b`).
     pub weighting: Weighting,
@@ -38,7 +39,8 @@ pub struct Config {
     pub binary: bool,
     /// Weight `recency_decay^s` of a history item `s` steps before the newest.
     pub recency_decay: f32,
-    /// Cosine (with `shrinkage`) or dot product of the weighted vectors (`similarity`).
+    /// Cosine (with `shrinkage`) or dot product of the weighted vectors, or RP3beta (item
+    /// mode only) on them (`similarity`, `rp3_alpha`, `rp3_beta`).
     pub similarity: Similarity,
 }
 
@@ -52,6 +54,11 @@ const BM25_B: f64 = 0.75;
 const BINARY: bool = true;
 const RECENCY_DECAY: f64 = 0.5;
 const SIMILARITY: &str = "cosine";
+/// RP3beta's defaults, like `SHRINKAGE` and `RECENCY_DECAY`, are the best point on a
+/// validation split of Beauty (each user's second-to-last item held out of the training part;
+/// alpha 0.5, 0.75, 1, 1.5 x beta 0, 0.1, 0.25, 0.5, 0.75), never on test items.
+const RP3_ALPHA: f64 = 0.5;
+const RP3_BETA: f64 = 0.1;
 
 impl Default for Config {
     fn default() -> Self {
@@ -90,7 +97,8 @@ impl Config {
                 "shrinkage",
                 SHRINKAGE,
                 "cosine shrinkage, similarity = dot / (|a| |b| + shrinkage); damps \
-                 similarities resting on few co-occurrences; at least 0",
+                 similarities resting on few co-occurrences (unused by the `dot` and `rp3beta` \
+                 similarities); at least 0",
             )
             .search([0.0, 10.0, 50.0, 200.0]),
             ParamSpec::string(
@@ -127,10 +135,26 @@ impl Config {
             ParamSpec::string(
                 "similarity",
                 SIMILARITY,
-                "`cosine` (dot / (|a| |b| + shrinkage)) or `dot` (the raw dot product of the \
-                 weighted vectors, as implicit's BM25Recommender ranks)",
+                "`cosine` (dot / (|a| |b| + shrinkage)), `dot` (the raw dot product of the \
+                 weighted vectors, as implicit's BM25Recommender ranks) or `rp3beta` (item \
+                 mode only: W[i, j] = sum over users u of P(u|i)^rp3_alpha P(j|u)^rp3_alpha, \
+                 divided by pop(j)^rp3_beta, the number of users of j; Paudel et al. 2017)",
             )
-            .search(["cosine", "dot"]),
+            .search(["cosine", "dot", "rp3beta"]),
+            ParamSpec::float(
+                "rp3_alpha",
+                RP3_ALPHA,
+                "RP3beta exponent of the transition probabilities P(u|i) and P(j|u) \
+                 (similarity = rp3beta); greater than 0",
+            )
+            .search([0.25, 0.5, 1.0]),
+            ParamSpec::float(
+                "rp3_beta",
+                RP3_BETA,
+                "RP3beta popularity penalty: W[i, j] is divided by pop(j)^rp3_beta \
+                 (similarity = rp3beta); 0 gives P3alpha; at least 0",
+            )
+            .search([0.0, 0.1, 0.25, 0.5]),
         ]
     }
 
@@ -186,10 +210,13 @@ impl Config {
                 "parameter `weighting` must be \"none\", \"tfidf\" or \"bm25\", got {name:?}"
             ))
         })?;
+        let alpha = params.f64_or("rp3_alpha", RP3_ALPHA)? as f32;
+        let beta = params.f64_or("rp3_beta", RP3_BETA)? as f32;
         let name = params.str_or("similarity", SIMILARITY)?;
-        let similarity = Similarity::parse(name).ok_or_else(|| {
+        let similarity = Similarity::parse(name, alpha, beta).ok_or_else(|| {
             PluginError::invalid_params(format!(
-                "parameter `similarity` must be \"cosine\" or \"dot\", got {name:?}"
+                "parameter `similarity` must be \"cosine\" or \"dot\" (or \"rp3beta\" in item \
+                 mode), got {name:?}"
             ))
         })?;
         let config = Config {
@@ -201,9 +228,10 @@ impl Config {
             binary: params.bool_or("binary", BINARY)?,
             recency_decay: params.f64_or("recency_decay", RECENCY_DECAY)? as f32,
         };
-        // BM25 parameters are checked even when another weighting is chosen: a bad value in a
-        // configuration is a mistake either way.
+        // BM25 and RP3beta parameters are checked even when another weighting or similarity is
+        // chosen: a bad value in a configuration is a mistake either way.
         check_bm25(k1, b)?;
+        check_rp3(alpha, beta)?;
         config.validate()?;
         Ok(config)
     }
@@ -224,6 +252,15 @@ impl Config {
         if let Weighting::Bm25 { k1, b } = self.weighting {
             check_bm25(k1, b)?;
         }
+        if let Similarity::Rp3Beta { alpha, beta } = self.similarity {
+            check_rp3(alpha, beta)?;
+            if self.mode == Mode::User {
+                return Err(PluginError::invalid_params(
+                    "parameter `similarity` = \"rp3beta\" needs `mode` = \"item\": RP3beta is \
+                     an item-item similarity, while user mode compares users",
+                ));
+            }
+        }
         if !(self.recency_decay > 0.0 && self.recency_decay <= 1.0) {
             return Err(PluginError::invalid_params(format!(
                 "parameter `recency_decay` must be in (0, 1], got {}",
@@ -243,6 +280,20 @@ fn check_bm25(k1: f32, b: f32) -> Result<(), PluginError> {
     if !(0.0..=1.0).contains(&b) {
         return Err(PluginError::invalid_params(format!(
             "parameter `bm25_b` must be between 0 and 1, got {b}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_rp3(alpha: f32, beta: f32) -> Result<(), PluginError> {
+    if !(alpha.is_finite() && alpha > 0.0) {
+        return Err(PluginError::invalid_params(format!(
+            "parameter `rp3_alpha` must be a finite number > 0, got {alpha}"
+        )));
+    }
+    if !(beta.is_finite() && beta >= 0.0) {
+        return Err(PluginError::invalid_params(format!(
+            "parameter `rp3_beta` must be a finite number >= 0, got {beta}"
         )));
     }
     Ok(())
@@ -273,7 +324,9 @@ mod tests {
                 "bm25_b",
                 "binary",
                 "recency_decay",
-                "similarity"
+                "similarity",
+                "rp3_alpha",
+                "rp3_beta"
             ]
         );
         assert!(specs.iter().all(|s| !s.description.is_empty()));
@@ -334,5 +387,119 @@ mod tests {
             assert_eq!(err.kind, ErrorKind::InvalidParams, "{json}");
             assert!(err.message.contains(needle), "{json}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn reads_rp3beta_and_its_parameters() {
+        let c = parse(r#"{"similarity": "rp3beta", "rp3_alpha": 1.5, "rp3_beta": 0.25}"#).unwrap();
+        assert_eq!(
+            c.similarity,
+            Similarity::Rp3Beta {
+                alpha: 1.5,
+                beta: 0.25
+            }
+        );
+        assert_eq!(c.similarity.as_str(), "rp3beta");
+        let defaults = parse(r#"{"similarity": "rp3beta"}"#).unwrap();
+        assert_eq!(
+            defaults.similarity,
+            Similarity::Rp3Beta {
+                alpha: 0.5,
+                beta: 0.1
+            }
+        );
+        // Beta 0 is P3alpha; the other parameters keep their defaults.
+        let p3 = parse(r#"{"similarity": "rp3beta", "rp3_beta": 0}"#).unwrap();
+        assert_eq!(
+            p3,
+            Config {
+                similarity: Similarity::Rp3Beta {
+                    alpha: 0.5,
+                    beta: 0.0
+                },
+                ..Config::default()
+            }
+        );
+        // The tuner may pick every combination of the declared search values in item mode.
+        let specs = Config::specs();
+        let search = |name: &str| {
+            specs
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.search.clone())
+                .unwrap()
+        };
+        assert!(search("similarity").contains(&"rp3beta".into()));
+        assert_eq!(search("rp3_alpha"), [0.25.into(), 0.5.into(), 1.0.into()]);
+        assert_eq!(
+            search("rp3_beta"),
+            [0.0.into(), 0.1.into(), 0.25.into(), 0.5.into()]
+        );
+        for alpha in search("rp3_alpha") {
+            for beta in search("rp3_beta") {
+                let params = Params::new()
+                    .with("similarity", "rp3beta".into())
+                    .with("rp3_alpha", alpha.clone())
+                    .with("rp3_beta", beta);
+                assert!(Config::from_params(&params).is_ok(), "{params:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_rp3beta_settings_with_clear_messages() {
+        for (json, needle) in [
+            (
+                r#"{"similarity": "rp3beta", "rp3_alpha": 0}"#,
+                "`rp3_alpha` must be a finite number > 0, got 0",
+            ),
+            (
+                r#"{"similarity": "rp3beta", "rp3_alpha": -1.0}"#,
+                "`rp3_alpha` must be a finite number > 0, got -1",
+            ),
+            (
+                r#"{"similarity": "rp3beta", "rp3_beta": -0.5}"#,
+                "`rp3_beta` must be a finite number >= 0, got -0.5",
+            ),
+            // Checked whatever the similarity, like the BM25 parameters.
+            (
+                r#"{"rp3_alpha": -2}"#,
+                "`rp3_alpha` must be a finite number > 0",
+            ),
+            (
+                r#"{"rp3_beta": "high"}"#,
+                "`rp3_beta` must be a finite number",
+            ),
+            (
+                r#"{"similarity": "rp3"}"#,
+                "`similarity` must be \"cosine\" or \"dot\" (or \"rp3beta\" in item mode)",
+            ),
+            (
+                r#"{"mode": "user", "similarity": "rp3beta"}"#,
+                "parameter `similarity` = \"rp3beta\" needs `mode` = \"item\"",
+            ),
+        ] {
+            let err = parse(json).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidParams, "{json}");
+            assert!(err.message.contains(needle), "{json}: {}", err.message);
+        }
+        // Loaded models are validated the same way.
+        let user_rp3 = Config {
+            mode: Mode::User,
+            similarity: Similarity::Rp3Beta {
+                alpha: 1.0,
+                beta: 0.5,
+            },
+            ..Config::default()
+        };
+        assert!(user_rp3.validate().is_err());
+        let nan_alpha = Config {
+            similarity: Similarity::Rp3Beta {
+                alpha: f32::NAN,
+                beta: 0.5,
+            },
+            ..Config::default()
+        };
+        assert!(nan_alpha.validate().is_err());
     }
 }

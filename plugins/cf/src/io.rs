@@ -14,7 +14,9 @@
 //! bm25_k1    f32      (0 unless weighting = bm25)
 //! bm25_b     f32      (0 unless weighting = bm25)
 //! recency    f32      recency_decay (version >= 2)
-//! similarity u8       0 = cosine, 1 = dot (version 3)
+//! similarity u8       0 = cosine, 1 = dot, 2 = rp3beta (version 3)
+//! rp3_alpha  f32      only when similarity = 2
+//! rp3_beta   f32      only when similarity = 2
 //! n_users    u64
 //! n_items    u64
 //! item mode: popularity  f32 x n_items
@@ -69,10 +71,16 @@ pub(crate) fn encode(model: &Cf) -> Vec<u8> {
     for v in [c.shrinkage, k1, b, c.recency_decay] {
         w.extend_from_slice(&v.to_le_bytes());
     }
-    w.push(match c.similarity {
-        Similarity::Cosine => 0,
-        Similarity::Dot => 1,
-    });
+    match c.similarity {
+        Similarity::Cosine => w.push(0),
+        Similarity::Dot => w.push(1),
+        Similarity::Rp3Beta { alpha, beta } => {
+            w.push(2);
+            for v in [alpha, beta] {
+                w.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
     put_u64(&mut w, model.n_users as u64);
     put_u64(&mut w, model.n_items as u64);
     match &model.kind {
@@ -250,6 +258,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
         match r.u8("similarity")? {
             0 => Similarity::Cosine,
             1 => Similarity::Dot,
+            2 => Similarity::Rp3Beta {
+                alpha: r.f32("rp3_alpha")?,
+                beta: r.f32("rp3_beta")?,
+            },
             v => return Err(corrupt(format!("unknown similarity {v}"))),
         }
     } else {
@@ -334,6 +346,7 @@ mod tests {
             "{}",
             r#"{"mode": "user", "weighting": "tfidf"}"#,
             r#"{"weighting": "bm25", "similarity": "dot"}"#,
+            r#"{"similarity": "rp3beta", "rp3_alpha": 1.5, "rp3_beta": 0.25}"#,
         ] {
             let bytes = model(json).save().unwrap();
             assert_eq!(&bytes[..4], b"RSCF");
@@ -349,7 +362,7 @@ mod tests {
 
     #[test]
     fn rejects_every_truncation_and_every_flipped_byte() {
-        for json in ["{}", r#"{"mode": "user"}"#] {
+        for json in ["{}", r#"{"mode": "user"}"#, r#"{"similarity": "rp3beta"}"#] {
             let bytes = model(json).save().unwrap();
             for len in 0..bytes.len() {
                 assert!(Cf::load(&bytes[..len]).is_err(), "{json}: prefix of {len}");
@@ -394,6 +407,38 @@ mod tests {
         let restored = Cf::load(&reseal(v1)).unwrap();
         assert_eq!(restored.config().recency_decay, 1.0);
         assert_eq!(restored.save().unwrap(), v3);
+    }
+
+    #[test]
+    fn stores_rp3beta_parameters_after_the_similarity_byte() {
+        let cosine = model("{}").save().unwrap();
+        let bytes = model(r#"{"similarity": "rp3beta", "rp3_alpha": 1.5, "rp3_beta": 0.25}"#)
+            .save()
+            .unwrap();
+        // Version 3 as before; similarity 2, then alpha and beta; the rest shifts by 8 bytes.
+        assert_eq!(bytes[..32], cosine[..32]);
+        assert_eq!(bytes[32], 2);
+        assert_eq!(bytes[33..37], 1.5f32.to_le_bytes());
+        assert_eq!(bytes[37..41], 0.25f32.to_le_bytes());
+        assert_eq!(bytes[41..57], cosine[33..49]); // n_users, n_items
+        let loaded = Cf::load(&bytes).unwrap();
+        assert_eq!(
+            loaded.config().similarity,
+            Similarity::Rp3Beta {
+                alpha: 1.5,
+                beta: 0.25
+            }
+        );
+        // Out-of-range parameters behind a valid checksum are refused.
+        let mut zero_alpha = bytes.clone();
+        zero_alpha[33..37].copy_from_slice(&0f32.to_le_bytes());
+        assert!(message(&reseal(zero_alpha)).contains("`rp3_alpha` must be"));
+        let mut user_mode = bytes.clone();
+        user_mode[5] = 1;
+        assert!(message(&reseal(user_mode)).contains("needs `mode` = \"item\""));
+        // Cut before beta.
+        let short = reseal([&bytes[..37], &bytes[bytes.len() - CHECKSUM_LEN..]].concat());
+        assert!(message(&short).contains("truncated"));
     }
 
     #[test]

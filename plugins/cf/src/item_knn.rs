@@ -3,7 +3,7 @@
 use crate::accumulator::Accumulator;
 use crate::history::HistoryVector;
 use crate::matrix::{row, transpose, Csr};
-use crate::similarity::{best_first, keep_best, knn};
+use crate::similarity::{best_first, keep_best, knn, rp3beta, Similarity};
 use crate::weighting::FittedWeighting;
 use crate::Config;
 
@@ -15,18 +15,20 @@ pub(crate) struct ItemKnn {
 
 impl ItemKnn {
     /// Computes the neighbourhoods from the user x item matrix `x`: the items' user vectors
-    /// are weighted, then compared by `config.similarity` (the rows of `Xᵀ X`).
+    /// are weighted, then compared by `config.similarity` (the rows of `Xᵀ X`, or RP3beta's
+    /// walk on the weighted matrix).
     pub(crate) fn train(x: &Csr, config: &Config) -> Self {
         let items = transpose(x);
         let weighted = FittedWeighting::fit(config.weighting, &items).apply(&items);
-        ItemKnn {
-            sims: knn(
-                &weighted,
-                config.shrinkage,
-                config.similarity,
-                config.neighbours,
-            ),
-        }
+        let sims = match config.similarity {
+            Similarity::Rp3Beta { alpha, beta } => {
+                rp3beta(&weighted, alpha, beta, config.neighbours)
+            }
+            similarity @ (Similarity::Cosine | Similarity::Dot) => {
+                knn(&weighted, config.shrinkage, similarity, config.neighbours)
+            }
+        };
+        ItemKnn { sims }
     }
 
     /// Wraps a loaded similarity matrix (square, no diagonal entries needed).

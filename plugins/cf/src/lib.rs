@@ -13,12 +13,16 @@
 //! 3. **Similarity** (`similarity`): cosine with shrinkage, `sim(a, b) = a·b / (|a| |b| +
 //!    shrinkage)`, or the raw dot product `a·b` of the weighted vectors, as implicit's
 //!    `BM25Recommender` ranks; only positive similarities are kept, never an item's similarity
-//!    to itself.
-//! 4. **Item mode**: the rows of `Xᵀ X` are computed in parallel (rayon), each truncated to
-//!    its `neighbours` best entries as it is produced, giving a sparse item x item matrix. A
-//!    query scores `score(j) = Σ_h w_h · sim(h, j)` over its history items `h` (weights
-//!    `w_h` = 1 when binary), using only `h`'s stored neighbours: any history folds in,
-//!    including items the user did not have at training time.
+//!    to itself. In item mode, `rp3beta` (Paudel et al. 2017) instead walks item → user →
+//!    item on the weighted `X`: with `P(u|i) = x_ui / Σ_u' x_u'i` and `P(j|u) = x_uj /
+//!    Σ_j' x_uj'`, `sim(i, j) = Σ_u P(u|i)^α P(j|u)^α / pop(j)^β` (`rp3_alpha`, `rp3_beta`;
+//!    `pop(j)` is the number of users of `j`), which is not symmetric; shrinkage does not
+//!    apply to it (nor to `dot`).
+//! 4. **Item mode**: the rows of `Xᵀ X` (or of the RP3beta walk) are computed in parallel
+//!    (rayon), each truncated to its `neighbours` best entries as it is produced, giving a
+//!    sparse item x item matrix. A query scores `score(j) = Σ_h w_h · sim(h, j)` over its
+//!    history items `h` (weights `w_h` = 1 when binary), using only `h`'s stored neighbours:
+//!    any history folds in, including items the user did not have at training time.
 //! 5. **User mode**: a query's history (weighted like a user row) is compared with every user
 //!    through the inverted index (its row of `X Xᵀ`), the `neighbours` most similar users
 //!    (never the query's own training row) are kept, and `score(j) = Σ_u sim(u) · x_uj`.
@@ -44,7 +48,9 @@
 //! | `bm25_k1` | `1.2` | BM25 term-frequency saturation; >= 0 |
 //! | `bm25_b` | `0.75` | BM25 length normalisation; 0..=1 |
 //! | `binary` | `true` | every interaction value and query weight counts as 1 |
-//! | `similarity` | `"cosine"` | `"cosine"` (with `shrinkage`) or `"dot"` (no normalisation) |
+//! | `similarity` | `"cosine"` | `"cosine"` (with `shrinkage`), `"dot"` (no normalisation) or `"rp3beta"` (item mode only) |
+//! | `rp3_alpha` | `0.5` | RP3beta exponent of the transition probabilities; > 0 |
+//! | `rp3_beta` | `0.1` | RP3beta popularity penalty `pop(j)^-rp3_beta`; >= 0 (0 = P3alpha) |
 //! | `recency_decay` | `0.5` | a history item `s` steps before the newest weighs `0.5^s`; 1 = no decay |
 //!
 //! ## Accuracy

@@ -11,8 +11,9 @@ impl Recommender for Cf {
         let info = PluginInfo::new("cf", env!("CARGO_PKG_VERSION"))
             .description(
                 "Neighbourhood collaborative filtering: item-kNN (default) or user-kNN by \
-                 cosine similarity with shrinkage on sparse matrices, with optional TF-IDF or \
-                 BM25 weighting; folds in new histories without retraining.",
+                 cosine similarity with shrinkage (or dot product, or RP3beta in item mode) on \
+                 sparse matrices, with optional TF-IDF or BM25 weighting; folds in new \
+                 histories without retraining.",
             )
             .capability(Capability::Recommend)
             .capability(Capability::SimilarItems)
@@ -116,7 +117,7 @@ pub(crate) mod tests {
         ] {
             assert!(info.has(c), "{c:?}");
         }
-        assert_eq!(info.params.len(), 9);
+        assert_eq!(info.params.len(), 11);
         assert!(info.params.iter().all(|p| !p.description.is_empty()));
     }
 
@@ -303,6 +304,8 @@ pub(crate) mod tests {
             "{}",
             r#"{"mode": "user", "weighting": "bm25", "bm25_k1": 2.0, "neighbours": 2}"#,
             r#"{"weighting": "tfidf", "shrinkage": 3.5, "binary": false}"#,
+            r#"{"similarity": "rp3beta", "rp3_alpha": 0.5, "rp3_beta": 0.75, "binary": false}"#,
+            r#"{"similarity": "rp3beta", "weighting": "bm25", "neighbours": 1}"#,
         ] {
             let m = train(json);
             let bytes = m.save().unwrap();
@@ -321,6 +324,48 @@ pub(crate) mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rp3beta_scores_are_summed_walk_weights() {
+        // alpha 1, beta 0.5, binary: item 0's users u0 and u1 (1/2 each) step to u0's items
+        // with 1/2 each and to u1's with 1/3 each; items 1, 2 and 3 have 2 users each.
+        let m = train(r#"{"similarity": "rp3beta", "rp3_alpha": 1, "rp3_beta": 0.5}"#);
+        let root2 = 2f32.sqrt();
+        let w01 = (0.5 * 0.5 + 0.5 / 3.0) / root2;
+        let (w02, w21, w23) = (0.5 / 3.0 / root2, 0.5 / 3.0 / root2, 0.25 / root2);
+        let s = m.similar_items(0, 5).unwrap();
+        assert_eq!(items(&s), vec![1, 2]);
+        assert!(close(s[0].score, w01) && close(s[1].score, w02));
+        let recs = m.recommend(&query(&[0, 2], &[0, 2], 2)).unwrap();
+        assert_eq!(items(&recs), vec![1, 3]);
+        assert!(close(recs[0].score, w01 + w21) && close(recs[1].score, w23));
+        let e = m.explain(&query(&[0, 2], &[], 2), 1).unwrap();
+        let got: Vec<(Option<u32>, f32)> =
+            e.contributions.iter().map(|c| (c.item, c.weight)).collect();
+        assert_eq!((got[0].0, got[1].0), (Some(0), Some(2)));
+        assert!(close(got[0].1, w01) && close(got[1].1, w21));
+        // Shrinkage does not apply to RP3beta.
+        let shrunk = train(
+            r#"{"similarity": "rp3beta", "rp3_alpha": 1, "rp3_beta": 0.5, "shrinkage": 100}"#,
+        );
+        assert_eq!(shrunk.similar_items(0, 5).unwrap(), s);
+        // One neighbour: item 2 keeps item 3 (1/4 / sqrt 2 beats 1/6 / sqrt 2 from 0 and 1).
+        let one =
+            train(r#"{"similarity": "rp3beta", "rp3_alpha": 1, "rp3_beta": 0.5, "neighbours": 1}"#);
+        assert_eq!(items(&one.similar_items(2, 5).unwrap()), vec![3]);
+    }
+
+    #[test]
+    fn rp3beta_is_refused_in_user_mode() {
+        let params = Params::from_json(r#"{"mode": "user", "similarity": "rp3beta"}"#).unwrap();
+        let err = Cf::train(&data(), &params).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidParams);
+        assert!(
+            err.message.contains("`similarity`") && err.message.contains("`mode`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

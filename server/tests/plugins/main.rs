@@ -366,6 +366,8 @@ fn tuning_never_sees_the_test_items_and_evaluates_its_choice() {
                 .with("mode", "item".into())
                 .with("weighting", "none".into())
                 .with("bm25_k1", 1.2.into())
+                .with("rp3_alpha", 1.0.into())
+                .with("rp3_beta", 0.5.into())
                 .with("similarity", "cosine".into()),
         )]
         .into(),

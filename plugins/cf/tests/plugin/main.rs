@@ -33,6 +33,7 @@ fn trains_recommends_explains_and_reloads_through_the_abi() {
     for params in [
         r#"{"neighbours": 50}"#,
         r#"{"mode": "user", "shrinkage": 1}"#,
+        r#"{"similarity": "rp3beta", "rp3_alpha": 0.5}"#,
     ] {
         let model = p
             .train(&data(), &Params::from_json(params).unwrap())
@@ -73,6 +74,9 @@ fn bad_params_are_reported_not_panicked() {
         (r#"{"weighting": "okapi"}"#, "weighting"),
         (r#"{"shrinkage": -2}"#, "shrinkage"),
         (r#"{"neighbors": 10}"#, "unknown parameter"),
+        (r#"{"rp3_alpha": 0}"#, "rp3_alpha"),
+        (r#"{"rp3_beta": -1}"#, "rp3_beta"),
+        (r#"{"mode": "user", "similarity": "rp3beta"}"#, "rp3beta"),
     ] {
         let err = p
             .train(&data(), &Params::from_json(json).unwrap())
@@ -85,7 +89,7 @@ fn bad_params_are_reported_not_panicked() {
 #[test]
 fn concurrent_queries_give_the_sequential_answers() {
     let p = plugin();
-    for params in ["{}", r#"{"mode": "user"}"#] {
+    for params in ["{}", r#"{"mode": "user"}"#, r#"{"similarity": "rp3beta"}"#] {
         let model = p
             .train(&data(), &Params::from_json(params).unwrap())
             .unwrap();
