@@ -158,7 +158,7 @@ impl Config {
         ]
     }
 
-    /// The presets (name, description, values): the models of `implicit`'s
+    /// The presets (name, description, values): RP3beta, and the models of `implicit`'s
     /// `nearest_neighbours` module with its default hyperparameters, so that `--tune` can start
     /// from them and `recsys evaluate --plugins cf:implicit-bm25` compares against them.
     pub fn presets() -> Vec<(&'static str, &'static str, Params)> {
@@ -170,6 +170,14 @@ impl Config {
                 .with("recency_decay", 1.0.into())
         };
         vec![
+            (
+                "rp3beta",
+                "item-kNN by RP3beta (the defaults of rp3_alpha and rp3_beta), the rest of the \
+                 defaults",
+                Params::new()
+                    .with("mode", "item".into())
+                    .with("similarity", "rp3beta".into()),
+            ),
             (
                 "implicit-cosine",
                 "item-kNN by plain cosine, 100 neighbours, whole history weighed equally \

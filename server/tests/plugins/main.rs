@@ -570,7 +570,7 @@ fn a_preset_is_a_row_of_its_own_and_a_start_for_tuning() {
         .iter()
         .filter_map(|t| t.preset.as_deref())
         .collect();
-    assert_eq!(presets, ["implicit-cosine", "implicit-bm25"]);
+    assert_eq!(presets, ["rp3beta", "implicit-cosine", "implicit-bm25"]);
     for trial in &report.tuning[0].trials {
         assert_eq!(trial.params.get("neighbours"), Some(&7.into()), "{trial:?}");
     }
