@@ -77,6 +77,20 @@ pub struct ParamSpec {
     /// validation split carved out of the training data. Empty: the parameter is not tuned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub search: Vec<ParamValue>,
+    /// When set, the parameter has an effect only while another parameter takes one of some
+    /// values (API 1.4), e.g. a learning rate only for the algorithm that has one: tuners do not
+    /// search it otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_when: Option<Condition>,
+}
+
+/// The values of another parameter under which a parameter has an effect (API 1.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Condition {
+    /// The other parameter.
+    pub param: String,
+    /// Its values that make the parameter matter.
+    pub values: Vec<ParamValue>,
 }
 
 impl ParamSpec {
@@ -87,7 +101,23 @@ impl ParamSpec {
             default,
             description: description.into(),
             search: Vec::new(),
+            applies_when: None,
         }
+    }
+    /// Declares that the parameter has an effect only while parameter `param` takes one of
+    /// `values` (API 1.4), e.g. `ParamSpec::float("learning_rate", ..).applies_when("algorithm",
+    /// ["bpr"])`. `recsys evaluate --tune` then does not spend trials on it otherwise.
+    /// [`PluginInfo::param`] checks that `param` is declared before it and accepts `values`.
+    pub fn applies_when<V: Into<ParamValue>>(
+        mut self,
+        param: &str,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        self.applies_when = Some(Condition {
+            param: param.into(),
+            values: values.into_iter().map(Into::into).collect(),
+        });
+        self
     }
     /// The values `recsys evaluate --tune` tries for this parameter (API 1.2), e.g.
     /// `ParamSpec::int("neighbours", 100, "...").search([50, 100, 200])`. A value of another
@@ -215,10 +245,42 @@ impl PluginInfo {
         }
         self
     }
-    /// Adds a parameter.
+    /// Adds a parameter. A condition ([`ParamSpec::applies_when`]) on a parameter not declared
+    /// before it, or with values that parameter does not accept, is a programming error and
+    /// panics.
     pub fn param(mut self, spec: ParamSpec) -> Self {
+        if let Some(condition) = &spec.applies_when {
+            let Some(other) = self.params.iter().find(|p| p.name == condition.param) else {
+                panic!(
+                    "parameter `{}` applies when `{}` ..., which is not declared before it",
+                    spec.name, condition.param
+                );
+            };
+            for value in &condition.values {
+                assert!(
+                    other.accepts(value),
+                    "parameter `{}` applies when `{}` = {value}, which is not a {:?}",
+                    spec.name,
+                    condition.param,
+                    other.kind
+                );
+            }
+        }
         self.params.push(spec);
         self
+    }
+    /// Whether parameter `name` has an effect with `params` (the defaults for the rest): false
+    /// only when it declares a condition ([`ParamSpec::applies_when`]) that does not hold.
+    pub fn applies(&self, name: &str, params: &Params) -> bool {
+        let spec = self.params.iter().find(|p| p.name == name);
+        let Some(condition) = spec.and_then(|s| s.applies_when.as_ref()) else {
+            return true;
+        };
+        let Some(other) = self.params.iter().find(|p| p.name == condition.param) else {
+            return true;
+        };
+        let value = params.get(&condition.param).unwrap_or(&other.default);
+        condition.values.iter().any(|v| same_value(v, value))
     }
     /// Adds a preset (API 1.4). A name that is empty, holds a space or a colon, or is declared
     /// twice, and values the declared parameters do not accept, are programming errors and
@@ -277,6 +339,16 @@ impl PluginInfo {
     }
 }
 
+/// Equal values, an integer equal to a float of the same value (`1` and `1.0`) included.
+fn same_value(a: &ParamValue, b: &ParamValue) -> bool {
+    match (a, b) {
+        (ParamValue::Int(x), ParamValue::Float(y)) | (ParamValue::Float(y), ParamValue::Int(x)) => {
+            *x as f64 == *y
+        }
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +402,36 @@ mod tests {
             .unwrap()
             .presets
             .is_empty());
+    }
+
+    #[test]
+    fn a_conditional_parameter_applies_only_under_its_condition() {
+        let info = PluginInfo::new("t", "1.0.0")
+            .param(ParamSpec::string("algorithm", "als", "a"))
+            .param(ParamSpec::int("depth", 2, "d"))
+            .param(ParamSpec::float("rate", 0.1, "r").applies_when("algorithm", ["bpr", "sgd"]))
+            .param(ParamSpec::float("width", 1.0, "w").applies_when("depth", [2]));
+        let json = serde_json::to_string(&info).unwrap();
+        assert_eq!(json.matches("applies_when").count(), 2, "{json}");
+        assert_eq!(serde_json::from_str::<PluginInfo>(&json).unwrap(), info);
+        // The default algorithm is als: the rate does not apply.
+        assert!(!info.applies("rate", &Params::new()));
+        assert!(info.applies("rate", &Params::new().with("algorithm", "sgd".into())));
+        assert!(!info.applies("rate", &Params::new().with("algorithm", "als".into())));
+        // Unconditional and unknown parameters always apply; 2 and 2.0 are the same value.
+        assert!(info.applies("depth", &Params::new()));
+        assert!(info.applies("nope", &Params::new()));
+        assert!(info.applies("width", &Params::new()));
+        assert!(info.applies("width", &Params::new().with("depth", 2.0.into())));
+        assert!(!info.applies("width", &Params::new().with("depth", 3.into())));
+    }
+
+    #[test]
+    #[should_panic(expected = "which is not declared before it")]
+    fn a_condition_names_a_parameter_declared_before() {
+        let _ = PluginInfo::new("t", "1.0.0")
+            .param(ParamSpec::float("rate", 0.1, "r").applies_when("algorithm", ["bpr"]))
+            .param(ParamSpec::string("algorithm", "als", "a"));
     }
 
     #[test]

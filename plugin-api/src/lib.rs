@@ -97,7 +97,7 @@
 //! | 1.1 | optional [`Recommender::score_items`] ([`Capability::ScoreItems`]): scores given candidates for a history; [`declare_plugin!`] for static linking |
 //! | 1.2 | [`ParamSpec::search`]: values a host may try when tuning the parameter on validation data (plugin info only; no new function) |
 //! | 1.3 | [`Recommender::recommend_many`]: a block of queries in one call, so that a plugin can share work across users (a default loops over `recommend`; hosts ask older plugins one query at a time) |
-//! | 1.4 | [`PluginInfo::presets`]: named sets of parameter values meant to be used together, which hosts may try when tuning and evaluate by name (plugin info only; no new function) |
+//! | 1.4 | [`PluginInfo::presets`]: named sets of parameter values meant to be used together, which hosts may try when tuning and evaluate by name; [`ParamSpec::applies_when`]: a parameter that matters only for some values of another, which tuners then skip (plugin info only; no new function) |
 //!
 //! ## Static linking
 //!
@@ -146,7 +146,7 @@ mod topk;
 
 pub use data::{CsrView, ItemText, ItemTextTable, Query, TrainData};
 pub use error::{ErrorKind, PluginError};
-pub use info::{Capability, ParamKind, ParamSpec, PluginInfo, Preset};
+pub use info::{Capability, Condition, ParamKind, ParamSpec, PluginInfo, Preset};
 pub use params::{ParamValue, Params};
 pub use recommender::{Contribution, Explanation, Recommender};
 pub use topk::{top_k, top_k_iter, Scored, TopK};

@@ -342,8 +342,12 @@ fn plugins(settings: &Settings, dir: Option<PathBuf>, json: bool) -> anyhow::Res
             } else {
                 format!(", --tune tries {}", search.join(" "))
             };
+            let only = param.applies_when.as_ref().map_or_else(String::new, |c| {
+                let values: Vec<String> = c.values.iter().map(ToString::to_string).collect();
+                format!(", only with {} = {}", c.param, values.join(" or "))
+            });
             println!(
-                "    {} ({:?}, default {}{search}): {}",
+                "    {} ({:?}, default {}{search}{only}): {}",
                 param.name, param.kind, param.default, param.description
             );
         }

@@ -93,14 +93,6 @@ impl Config {
                  mode); at least 1",
             )
             .search([20, 50, 100, 200]),
-            ParamSpec::float(
-                "shrinkage",
-                SHRINKAGE,
-                "cosine shrinkage, similarity = dot / (|a| |b| + shrinkage); damps \
-                 similarities resting on few co-occurrences (unused by the `dot` and `rp3beta` \
-                 similarities); at least 0",
-            )
-            .search([0.0, 10.0, 50.0, 200.0]),
             ParamSpec::string(
                 "weighting",
                 WEIGHTING,
@@ -113,12 +105,14 @@ impl Config {
                 BM25_K1,
                 "BM25 term-frequency saturation (weighting = bm25); at least 0",
             )
-            .search([1.2, 100.0]),
+            .search([1.2, 100.0])
+            .applies_when("weighting", ["bm25"]),
             ParamSpec::float(
                 "bm25_b",
                 BM25_B,
                 "BM25 length normalisation, from 0 (none) to 1 (full) (weighting = bm25)",
-            ),
+            )
+            .applies_when("weighting", ["bm25"]),
             ParamSpec::bool(
                 "binary",
                 BINARY,
@@ -142,19 +136,30 @@ impl Config {
             )
             .search(["cosine", "dot", "rp3beta"]),
             ParamSpec::float(
+                "shrinkage",
+                SHRINKAGE,
+                "cosine shrinkage, similarity = dot / (|a| |b| + shrinkage); damps \
+                 similarities resting on few co-occurrences (unused by the `dot` and `rp3beta` \
+                 similarities); at least 0",
+            )
+            .search([0.0, 10.0, 50.0, 200.0])
+            .applies_when("similarity", ["cosine"]),
+            ParamSpec::float(
                 "rp3_alpha",
                 RP3_ALPHA,
                 "RP3beta exponent of the transition probabilities P(u|i) and P(j|u) \
                  (similarity = rp3beta); greater than 0",
             )
-            .search([0.25, 0.5, 1.0]),
+            .search([0.25, 0.5, 1.0])
+            .applies_when("similarity", ["rp3beta"]),
             ParamSpec::float(
                 "rp3_beta",
                 RP3_BETA,
                 "RP3beta popularity penalty: W[i, j] is divided by pop(j)^rp3_beta \
                  (similarity = rp3beta); 0 gives P3alpha; at least 0",
             )
-            .search([0.0, 0.1, 0.25, 0.5]),
+            .search([0.0, 0.1, 0.25, 0.5])
+            .applies_when("similarity", ["rp3beta"]),
         ]
     }
 
@@ -326,17 +331,38 @@ mod tests {
             [
                 "mode",
                 "neighbours",
-                "shrinkage",
                 "weighting",
                 "bm25_k1",
                 "bm25_b",
                 "binary",
                 "recency_decay",
                 "similarity",
+                "shrinkage",
                 "rp3_alpha",
                 "rp3_beta"
             ]
         );
+        // What matters only for one weighting or similarity says so (the tuner skips it
+        // otherwise).
+        let info = specs
+            .iter()
+            .cloned()
+            .fold(recsys_plugin_api::PluginInfo::new("cf", "0"), |i, s| {
+                i.param(s)
+            });
+        let defaults = Params::new();
+        for (name, applies) in [
+            ("shrinkage", true),
+            ("bm25_k1", false),
+            ("bm25_b", false),
+            ("rp3_alpha", false),
+            ("rp3_beta", false),
+            ("neighbours", true),
+        ] {
+            assert_eq!(info.applies(name, &defaults), applies, "{name}");
+        }
+        let rp3 = Params::new().with("similarity", "rp3beta".into());
+        assert!(info.applies("rp3_beta", &rp3) && !info.applies("shrinkage", &rp3));
         assert!(specs.iter().all(|s| !s.description.is_empty()));
         // Every spec's default parses back to the default config.
         let mut params = Params::new();

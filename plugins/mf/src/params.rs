@@ -123,7 +123,8 @@ impl MfParams {
                 "confidence slope, > 0: an interaction of strength r has confidence 1 + alpha * r \
                  (ALS and its fold-in)",
             )
-            .search([1.0, 5.0, 20.0]),
+            .search([1.0, 5.0, 20.0])
+            .applies_when("algorithm", ["als"]),
             ParamSpec::bool(
                 "binary",
                 d.binary,
@@ -134,25 +135,29 @@ impl MfParams {
                 "iterations",
                 d.iterations as i64,
                 "ALS sweeps over users then items, >= 1",
-            ),
+            )
+            .applies_when("algorithm", ["als"]),
             ParamSpec::int(
                 "cg_steps",
                 d.cg_steps as i64,
                 "ALS conjugate-gradient steps per user or item and sweep, >= 1",
-            ),
+            )
+            .applies_when("algorithm", ["als"]),
             ParamSpec::float(
                 "learning_rate",
                 decimal(d.learning_rate),
                 "BPR SGD step size of the first pass, > 0; it decays linearly to \
                  learning_rate / epochs in the last",
             )
-            .search(LEARNING_RATES),
+            .search(LEARNING_RATES)
+            .applies_when("algorithm", ["bpr"]),
             ParamSpec::int(
                 "epochs",
                 d.epochs as i64,
                 "BPR passes, >= 1; each draws as many (user, positive, negative) samples as \
                  there are positive interactions",
-            ),
+            )
+            .applies_when("algorithm", ["bpr"]),
             ParamSpec::float(
                 "popular_negatives",
                 decimal(d.popular_negatives),
@@ -160,7 +165,8 @@ impl MfParams {
                  proportion to their popularity, as implicit does; the rest are drawn uniformly, \
                  as in the BPR paper; the BPR fold-in samples the same way",
             )
-            .search(POPULAR_NEGATIVES),
+            .search(POPULAR_NEGATIVES)
+            .applies_when("algorithm", ["bpr"]),
             ParamSpec::int(
                 "seed",
                 d.seed as i64,

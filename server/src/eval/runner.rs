@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use recsys_plugin_api::{Params, Query};
 
 use super::ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
-use super::tune::{paired_difference, per_user_ndcg, search_space, SearchOverrides};
+use super::tune::{paired_difference, per_user_ndcg, search_space, Search, SearchOverrides};
 use super::{
     Comparison, EvalReport, Metrics, MetricsAccumulator, PluginResult, Protocol, Split, TrainSet,
 };
@@ -371,15 +371,15 @@ pub fn evaluate(
                     tuning_users.len()
                 );
             }
-            let (tuning, chosen_lists) = super::tune::tune(
-                &plugin.label(),
-                &params,
-                &presets,
+            let search = Search {
                 space,
-                &relevant,
-                k,
-                |p| validate(plugin, p).map(|(_, lists)| lists),
-            );
+                presets,
+                info: Some(plugin.info()),
+            };
+            let (tuning, chosen_lists) =
+                super::tune::tune(&plugin.label(), &params, search, &relevant, k, |p| {
+                    validate(plugin, p).map(|(_, lists)| lists)
+                });
             params = tuning.chosen().clone();
             lists = chosen_lists;
             tunings.push(tuning);

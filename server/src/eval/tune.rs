@@ -203,15 +203,26 @@ struct Scored {
     lists: Vec<Vec<u32>>,
 }
 
-/// Coordinate ascent over `space` from the best of `start` and the `presets` (name, full
-/// parameters). `validate(params)` trains on the validation folds and returns one ranked list
-/// per validation user (in the order of `relevant`). Returns the tuning record and the
-/// validation lists of the chosen parameters.
+/// What [`tune`] searches.
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    /// Candidate values per parameter (see [`search_space`]).
+    pub space: BTreeMap<String, Vec<ParamValue>>,
+    /// Starting points besides the start: (preset name, full parameters).
+    pub presets: Vec<(String, Params)>,
+    /// The plugin's info, whose conditions ([`recsys_plugin_api::ParamSpec::applies_when`]) say
+    /// when a parameter has no effect and is not worth a trial; `None`: every one always has.
+    pub info: Option<&'a PluginInfo>,
+}
+
+/// Coordinate ascent over `search.space` from the best of `start` and the presets, skipping a
+/// parameter at a point where it has no effect. `validate(params)` trains on the validation
+/// folds and returns one ranked list per validation user (in the order of `relevant`). Returns
+/// the tuning record and the validation lists of the chosen parameters.
 pub fn tune(
     plugin: &str,
     start: &Params,
-    presets: &[(String, Params)],
-    space: BTreeMap<String, Vec<ParamValue>>,
+    search: Search<'_>,
     relevant: &[&[u32]],
     k: usize,
     mut validate: impl FnMut(&Params) -> Result<Vec<Vec<u32>>>,
@@ -258,8 +269,13 @@ pub fn tune(
     let mut best_ndcg = start_ndcg.unwrap_or(f64::MIN);
     // The best point when it is not the start.
     let mut best_scored: Option<Scored> = None;
+    let Search {
+        space,
+        presets,
+        info,
+    } = search;
     let mut from_preset = None;
-    for (name, params) in presets {
+    for (name, params) in &presets {
         let key = params.to_json();
         if tried.contains_key(&key) {
             continue;
@@ -275,6 +291,9 @@ pub fn tune(
     for _round in 0..ROUNDS {
         let mut improved = false;
         for (name, values) in &space {
+            if info.is_some_and(|info| !info.applies(name, &best)) {
+                continue;
+            }
             for value in values {
                 if best.get(name) == Some(value) {
                     continue;
@@ -361,7 +380,17 @@ mod tests {
         ]
         .into();
         let start = Params::new().with("a", 0.into()).with("b", 0.into());
-        let (t, lists) = tune("fake", &start, &[], space, &rel, 10, |p| fake(p, 200));
+        let (t, lists) = tune(
+            "fake",
+            &start,
+            Search {
+                space,
+                ..Search::default()
+            },
+            &rel,
+            10,
+            |p| fake(p, 200),
+        );
         assert_eq!(t.best.i64_or("a", 0).unwrap(), 3);
         assert_eq!(t.best.i64_or("b", 0).unwrap(), 1);
         assert!((t.best_ndcg - 1.0).abs() < 1e-12);
@@ -402,11 +431,19 @@ mod tests {
                 .collect())
         };
         let start = Params::new().with("a", 0.into()).with("b", 0.into());
-        let (alone, _) = tune("p", &start, &[], space.clone(), &rel, 10, validate);
+        let alone = Search {
+            space: space.clone(),
+            ..Search::default()
+        };
+        let (alone, _) = tune("p", &start, alone, &rel, 10, validate);
         assert_eq!(alone.best, start);
         let preset = Params::new().with("a", 3.into()).with("b", 1.into());
-        let presets = [("joint".to_string(), preset.clone())];
-        let (t, lists) = tune("p", &start, &presets, space, &rel, 10, validate);
+        let search = Search {
+            space,
+            presets: vec![("joint".to_string(), preset.clone())],
+            info: None,
+        };
+        let (t, lists) = tune("p", &start, search, &rel, 10, validate);
         assert_eq!(t.best, preset);
         assert!(t.kept, "{t:?}");
         assert_eq!(t.from_preset.as_deref(), Some("joint"));
@@ -420,6 +457,47 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_without_effect_at_a_point_gets_no_trial() {
+        // `rate` matters only with algo = "b"; the start has algo = "a".
+        let info = PluginInfo::new("p", "1")
+            .param(ParamSpec::string("algo", "a", "").search(["a", "b"]))
+            .param(
+                ParamSpec::float("rate", 0.1, "")
+                    .search([0.1, 0.2])
+                    .applies_when("algo", ["b"]),
+            );
+        let relevant: Vec<Vec<u32>> = (0..50).map(|u| vec![u]).collect();
+        let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
+        let space = search_space(&info, &Params::new(), None).unwrap();
+        let run = |better: &str| {
+            let search = Search {
+                space: space.clone(),
+                presets: Vec::new(),
+                info: Some(&info),
+            };
+            let (t, _) = tune("p", &Params::new(), search, &rel, 10, |p| {
+                let rank = usize::from(p.str_or("algo", "a").unwrap() != better)
+                    + usize::from(p.f64_or("rate", 0.1).unwrap() != 0.2);
+                Ok((0..50u32)
+                    .map(|u| (10_000..10_000 + rank as u32).chain([u]).collect())
+                    .collect())
+            });
+            t
+        };
+        // algo stays "a": `rate` is never tried.
+        let t = run("a");
+        assert!(
+            t.trials.iter().all(|x| x.params.get("rate").is_none()),
+            "{:?}",
+            t.trials
+        );
+        // algo moves to "b": then `rate` is searched, and its best value chosen.
+        let t = run("b");
+        assert_eq!(t.best.get("algo"), Some(&"b".into()));
+        assert_eq!(t.best.get("rate"), Some(&0.2.into()));
+    }
+
+    #[test]
     fn a_failing_candidate_is_recorded_and_skipped() {
         let relevant: Vec<Vec<u32>> = (0..50).map(|u| vec![u]).collect();
         let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
@@ -429,7 +507,17 @@ mod tests {
         )]
         .into();
         let start = Params::new().with("a", 1.into()).with("b", 1.into());
-        let (t, _) = tune("fake", &start, &[], space, &rel, 10, |p| fake(p, 50));
+        let (t, _) = tune(
+            "fake",
+            &start,
+            Search {
+                space,
+                ..Search::default()
+            },
+            &rel,
+            10,
+            |p| fake(p, 50),
+        );
         let failed: Vec<&Trial> = t.trials.iter().filter(|x| x.error.is_some()).collect();
         assert_eq!(failed.len(), 1);
         assert!(failed[0].error.as_deref().unwrap().contains("a must be"));
@@ -448,20 +536,30 @@ mod tests {
         )]
         .into();
         let start = Params::new().with("a", 0.into());
-        let (t, lists) = tune("noisy", &start, &[], space, &rel, 10, |p| {
-            let a = p.i64_or("a", 0).unwrap();
-            Ok((0..100u32)
-                .map(|u| {
-                    if u < 2 && a == 1 {
-                        vec![u]
-                    } else if u == 2 && a == 1 {
-                        vec![9999]
-                    } else {
-                        vec![9999, u]
-                    }
-                })
-                .collect())
-        });
+        let (t, lists) = tune(
+            "noisy",
+            &start,
+            Search {
+                space,
+                ..Search::default()
+            },
+            &rel,
+            10,
+            |p| {
+                let a = p.i64_or("a", 0).unwrap();
+                Ok((0..100u32)
+                    .map(|u| {
+                        if u < 2 && a == 1 {
+                            vec![u]
+                        } else if u == 2 && a == 1 {
+                            vec![9999]
+                        } else {
+                            vec![9999, u]
+                        }
+                    })
+                    .collect())
+            },
+        );
         assert!(t.best_ndcg > t.start_ndcg.unwrap());
         assert!(!t.kept, "{t:?}");
         assert_eq!(t.chosen(), &start);

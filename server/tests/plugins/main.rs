@@ -582,8 +582,9 @@ fn a_preset_is_a_row_of_its_own_and_a_start_for_tuning() {
     );
 }
 
-/// `recsys plugins` lists the presets as they are selected, and `--plugins` refuses a preset
-/// the plugin does not declare, naming the ones it does.
+/// `recsys plugins` lists the presets as they are selected and the parameters that matter only
+/// for some values of another, and `--plugins` refuses a preset the plugin does not declare,
+/// naming the ones it does.
 #[test]
 fn presets_are_listed_and_an_unknown_one_is_refused() {
     let dir = artifact_dir();
@@ -591,6 +592,11 @@ fn presets_are_listed_and_an_unknown_one_is_refused() {
     assert!(ok, "{text}");
     assert!(
         text.contains("preset cf:implicit-bm25 (") && text.contains("weighting=\"bm25\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("only with algorithm = \"bpr\"")
+            && text.contains("only with similarity = \"rp3beta\""),
         "{text}"
     );
     let data = musical_instruments();
