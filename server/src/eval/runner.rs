@@ -431,7 +431,7 @@ pub fn evaluate(
                 "no plugin succeeded: nothing to ensemble".into(),
             ));
         }
-        let (fusion, val_ndcg) = Fusion::tune_guarded(&val_lists, &relevant, k, set.n_items());
+        let (fusion, val_ndcg) = Fusion::tune_guarded(&val_lists, &relevant, k);
         for (m, w) in member_specs.iter_mut().zip(&fusion.weights) {
             m.weight = *w;
         }
