@@ -35,6 +35,21 @@ pub struct EvalOptions {
     pub validation: ValidationOptions,
 }
 
+/// k = 10, leave-last-out, default parameters, no progress, no ensemble, no tuning.
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            k: 10,
+            protocol: Protocol::LeaveLastOut,
+            params: BTreeMap::new(),
+            progress: false,
+            ensemble: None,
+            tune: None,
+            validation: ValidationOptions::default(),
+        }
+    }
+}
+
 /// How plugin parameters are tuned (`recsys evaluate --tune`).
 #[derive(Debug, Clone, Default)]
 pub struct TuneOptions {

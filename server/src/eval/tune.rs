@@ -352,6 +352,14 @@ mod tests {
     use super::*;
     use recsys_plugin_api::ParamSpec;
 
+    /// The values `space`, no presets, every parameter always in effect.
+    fn over(space: BTreeMap<String, Vec<ParamValue>>) -> Search<'static> {
+        Search {
+            space,
+            ..Search::default()
+        }
+    }
+
     /// 200 users, relevant item = user id; a "plugin" whose list holds the relevant item at
     /// rank `1 + |a - 3| + |b - 1|` (a: int, b: int), so (3, 1) is best.
     fn fake(params: &Params, users: usize) -> Result<Vec<Vec<u32>>> {
@@ -380,17 +388,7 @@ mod tests {
         ]
         .into();
         let start = Params::new().with("a", 0.into()).with("b", 0.into());
-        let (t, lists) = tune(
-            "fake",
-            &start,
-            Search {
-                space,
-                ..Search::default()
-            },
-            &rel,
-            10,
-            |p| fake(p, 200),
-        );
+        let (t, lists) = tune("fake", &start, over(space), &rel, 10, |p| fake(p, 200));
         assert_eq!(t.best.i64_or("a", 0).unwrap(), 3);
         assert_eq!(t.best.i64_or("b", 0).unwrap(), 1);
         assert!((t.best_ndcg - 1.0).abs() < 1e-12);
@@ -431,11 +429,7 @@ mod tests {
                 .collect())
         };
         let start = Params::new().with("a", 0.into()).with("b", 0.into());
-        let alone = Search {
-            space: space.clone(),
-            ..Search::default()
-        };
-        let (alone, _) = tune("p", &start, alone, &rel, 10, validate);
+        let (alone, _) = tune("p", &start, over(space.clone()), &rel, 10, validate);
         assert_eq!(alone.best, start);
         let preset = Params::new().with("a", 3.into()).with("b", 1.into());
         let search = Search {
@@ -507,17 +501,7 @@ mod tests {
         )]
         .into();
         let start = Params::new().with("a", 1.into()).with("b", 1.into());
-        let (t, _) = tune(
-            "fake",
-            &start,
-            Search {
-                space,
-                ..Search::default()
-            },
-            &rel,
-            10,
-            |p| fake(p, 50),
-        );
+        let (t, _) = tune("fake", &start, over(space), &rel, 10, |p| fake(p, 50));
         let failed: Vec<&Trial> = t.trials.iter().filter(|x| x.error.is_some()).collect();
         assert_eq!(failed.len(), 1);
         assert!(failed[0].error.as_deref().unwrap().contains("a must be"));
@@ -536,30 +520,20 @@ mod tests {
         )]
         .into();
         let start = Params::new().with("a", 0.into());
-        let (t, lists) = tune(
-            "noisy",
-            &start,
-            Search {
-                space,
-                ..Search::default()
-            },
-            &rel,
-            10,
-            |p| {
-                let a = p.i64_or("a", 0).unwrap();
-                Ok((0..100u32)
-                    .map(|u| {
-                        if u < 2 && a == 1 {
-                            vec![u]
-                        } else if u == 2 && a == 1 {
-                            vec![9999]
-                        } else {
-                            vec![9999, u]
-                        }
-                    })
-                    .collect())
-            },
-        );
+        let (t, lists) = tune("noisy", &start, over(space), &rel, 10, |p| {
+            let a = p.i64_or("a", 0).unwrap();
+            Ok((0..100u32)
+                .map(|u| {
+                    if u < 2 && a == 1 {
+                        vec![u]
+                    } else if u == 2 && a == 1 {
+                        vec![9999]
+                    } else {
+                        vec![9999, u]
+                    }
+                })
+                .collect())
+        });
         assert!(t.best_ndcg > t.start_ndcg.unwrap());
         assert!(!t.kept, "{t:?}");
         assert_eq!(t.chosen(), &start);

@@ -100,36 +100,29 @@ impl PluginRegistry {
                     None => (entry, None),
                 };
                 let plugin = self.get(name).ok_or_else(|| {
-                    let known: Vec<&str> = self.plugins.iter().map(|p| p.name()).collect();
-                    Error::Usage(format!(
-                        "unknown plugin `{name}`; loaded plugins: {}",
-                        if known.is_empty() {
-                            "none".into()
-                        } else {
-                            known.join(", ")
-                        }
-                    ))
+                    let known = listed(self.plugins.iter().map(|p| p.name()));
+                    Error::Usage(format!("unknown plugin `{name}`; loaded plugins: {known}"))
                 })?;
                 let Some(preset) = preset else {
                     return Ok(plugin.clone());
                 };
                 plugin.with_preset(preset).ok_or_else(|| {
-                    let known: Vec<&str> = plugin
-                        .info()
-                        .presets
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect();
+                    let known = listed(plugin.info().presets.iter().map(|p| p.name.as_str()));
                     Error::Usage(format!(
-                        "plugin `{name}` has no preset `{preset}`; its presets: {}",
-                        if known.is_empty() {
-                            "none".into()
-                        } else {
-                            known.join(", ")
-                        }
+                        "plugin `{name}` has no preset `{preset}`; its presets: {known}"
                     ))
                 })
             })
             .collect()
+    }
+}
+
+/// `a, b, c`, or `none`.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
     }
 }

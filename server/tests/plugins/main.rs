@@ -9,7 +9,7 @@ mod compat;
 use std::path::{Path, PathBuf};
 
 use recsys::dataset::Dataset;
-use recsys::eval::{evaluate, EvalOptions, Protocol};
+use recsys::eval::{evaluate, EvalOptions};
 use recsys::plugins::{
     compliance, load_file, LoadError, LoadedPlugin, PluginRegistry, TrainedModel,
 };
@@ -205,13 +205,8 @@ fn a_panic_in_recommend_disables_that_model_only() {
     all.add(panicky);
     all.add(load("recsys-plugin-popularity"));
     let options = EvalOptions {
-        k: 10,
-        protocol: Protocol::LeaveLastOut,
         params: [("panicky".to_string(), params)].into(),
-        progress: false,
-        ensemble: None,
-        tune: None,
-        validation: Default::default(),
+        ..EvalOptions::default()
     };
     let report = evaluate(&dataset, all.plugins(), &options).unwrap();
     let panicked = &report.results[0];
@@ -244,15 +239,7 @@ fn musical_instruments_reference_figures() {
     let mut registry = PluginRegistry::new();
     registry.add(load("recsys-plugin-popularity"));
     registry.add(load("recsys-cf"));
-    let options = EvalOptions {
-        k: 10,
-        protocol: Protocol::LeaveLastOut,
-        params: Default::default(),
-        progress: false,
-        ensemble: None,
-        tune: None,
-        validation: Default::default(),
-    };
+    let options = EvalOptions::default();
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
     assert_eq!(report.users_evaluated, 1429);
@@ -284,13 +271,8 @@ fn the_ensemble_beats_its_best_member_on_musical_instruments() {
         registry.add(load(name));
     }
     let options = EvalOptions {
-        k: 10,
-        protocol: Protocol::LeaveLastOut,
-        params: Default::default(),
-        progress: false,
         ensemble: Some(recsys::eval::EnsembleOptions::default()),
-        tune: None,
-        validation: Default::default(),
+        ..EvalOptions::default()
     };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
@@ -357,8 +339,6 @@ fn tuning_never_sees_the_test_items_and_evaluates_its_choice() {
     )]
     .into();
     let options = EvalOptions {
-        k: 10,
-        protocol: Protocol::LeaveLastOut,
         params: [(
             "cf".to_string(),
             recsys_plugin_api::Params::new()
@@ -371,10 +351,9 @@ fn tuning_never_sees_the_test_items_and_evaluates_its_choice() {
                 .with("similarity", "cosine".into()),
         )]
         .into(),
-        progress: false,
         ensemble: Some(recsys::eval::EnsembleOptions::default()),
         tune: Some(recsys::eval::TuneOptions { search }),
-        validation: Default::default(),
+        ..EvalOptions::default()
     };
     let report = evaluate(&dataset, registry.plugins(), &options).unwrap();
     println!("{}", report.table());
@@ -523,15 +502,7 @@ fn a_preset_is_a_row_of_its_own_and_a_start_for_tuning() {
     assert!(cf.info().preset_named("implicit-cosine").is_some());
 
     let selected = registry.select("cf, cf:implicit-bm25").unwrap();
-    let options = EvalOptions {
-        k: 10,
-        protocol: Protocol::LeaveLastOut,
-        params: Default::default(),
-        progress: false,
-        ensemble: None,
-        tune: None,
-        validation: Default::default(),
-    };
+    let options = EvalOptions::default();
     let report = evaluate(&dataset, &selected, &options).unwrap();
     println!("{}", report.table());
     let labels: Vec<&str> = report.results.iter().map(|r| r.plugin.as_str()).collect();
