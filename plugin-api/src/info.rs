@@ -286,23 +286,34 @@ impl PluginInfo {
     /// twice, and values the declared parameters do not accept, are programming errors and
     /// panic (declare the parameters first).
     pub fn preset(mut self, name: &str, description: &str, params: Params) -> Self {
-        assert!(
-            !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c == ':'),
-            "preset name `{name}` must be non-empty, without spaces or colons"
-        );
-        assert!(
-            self.preset_named(name).is_none(),
-            "preset `{name}` is declared twice"
-        );
-        if let Err(e) = self.validate_params(&params) {
-            panic!("preset `{name}`: {}", e.message);
-        }
         self.presets.push(Preset {
             name: name.into(),
             description: description.into(),
             params,
         });
+        if let Err(problem) = self.check_presets() {
+            panic!("{problem}");
+        }
         self
+    }
+    /// Checks the presets: names non-empty, without spaces or colons (`plugin:preset` selects
+    /// one), unique, and values the declared parameters accept. Hosts check the info of a
+    /// plugin they load with it; [`PluginInfo::preset`] panics on what it finds.
+    pub fn check_presets(&self) -> Result<(), String> {
+        for (i, preset) in self.presets.iter().enumerate() {
+            let name = &preset.name;
+            if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == ':') {
+                return Err(format!(
+                    "preset name `{name}` must be non-empty, without spaces or colons"
+                ));
+            }
+            if self.presets[..i].iter().any(|p| &p.name == name) {
+                return Err(format!("preset `{name}` is declared twice"));
+            }
+            self.validate_params(&preset.params)
+                .map_err(|e| format!("preset `{name}`: {}", e.message))?;
+        }
+        Ok(())
     }
     /// The preset called `name`.
     pub fn preset_named(&self, name: &str) -> Option<&Preset> {
@@ -440,6 +451,26 @@ mod tests {
         let _ = PluginInfo::new("t", "1.0.0")
             .param(ParamSpec::int("neighbours", 100, "n"))
             .preset("bad", "", Params::new().with("nope", 1.into()));
+    }
+
+    #[test]
+    fn check_presets_finds_what_a_hand_built_info_gets_wrong() {
+        let preset = |name: &str, params: Params| Preset {
+            name: name.into(),
+            description: String::new(),
+            params,
+        };
+        let mut info = PluginInfo::new("t", "1.0.0").param(ParamSpec::int("n", 1, "n"));
+        assert_eq!(info.check_presets(), Ok(()));
+        info.presets = vec![preset("a", Params::new()), preset("a", Params::new())];
+        assert!(info.check_presets().unwrap_err().contains("declared twice"));
+        info.presets = vec![preset("has space", Params::new())];
+        assert!(info.check_presets().unwrap_err().contains("without spaces"));
+        info.presets = vec![preset("x", Params::new().with("n", "many".into()))];
+        assert!(info
+            .check_presets()
+            .unwrap_err()
+            .starts_with("preset `x`: parameter `n`"));
     }
 
     #[test]

@@ -37,7 +37,7 @@ enum Command {
         json: bool,
     },
     /// Train plugins on held-out data and compare ranking metrics.
-    Evaluate(EvaluateArgs),
+    Evaluate(Box<EvaluateArgs>),
     /// Load review, rating and metadata files into MongoDB; malformed records are quarantined
     /// with their reason, and read = inserted + updated + duplicates + quarantined.
     #[cfg(feature = "mongodb")]
@@ -720,7 +720,7 @@ fn run() -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Plugins { plugin_dir, json } => plugins(&settings, plugin_dir, json),
-        Command::Evaluate(args) => run_evaluate(&settings, args),
+        Command::Evaluate(args) => run_evaluate(&settings, *args),
         Command::Plugin {
             action: PluginAction::Check { path, params },
         } => plugin_check(&path, &params),

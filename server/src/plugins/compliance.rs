@@ -236,37 +236,24 @@ fn batch_agrees(fixture: &Fixture, model: &TrainedModel, k: usize) -> Result<Str
     ))
 }
 
-/// Every preset (API 1.4) names declared parameters with accepted values, and trains on the
-/// fixture with `params` over it.
+/// Every preset (API 1.4) is well formed ([`recsys_plugin_api::PluginInfo::check_presets`]) and
+/// trains on the fixture with `params` over it.
 fn presets_train(
     plugin: &LoadedPlugin,
     fixture: &Fixture,
     params: &Params,
 ) -> Result<String, String> {
-    let presets = &plugin.info().presets;
-    if presets.is_empty() {
+    let info = plugin.info();
+    if info.presets.is_empty() {
         return Ok("none declared".into());
     }
-    let mut names = Vec::new();
-    for preset in presets {
-        if preset.name.is_empty()
-            || preset
-                .name
-                .contains(|c: char| c.is_whitespace() || c == ':')
-        {
-            return Err(format!(
-                "preset name `{}` must be non-empty, without spaces or colons",
-                preset.name
-            ));
-        }
-        if names.contains(&preset.name.as_str()) {
-            return Err(format!("preset `{}` is declared twice", preset.name));
-        }
+    info.check_presets()?;
+    for preset in &info.presets {
         let merged = preset.params.clone().overlaid(params);
         TrainedModel::train(plugin, &fixture.train_data(), &merged)
             .map_err(|e| format!("preset `{}`: {e}", preset.name))?;
-        names.push(&preset.name);
     }
+    let names: Vec<&str> = info.presets.iter().map(|p| p.name.as_str()).collect();
     Ok(format!("{} train: {}", names.len(), names.join(", ")))
 }
 
