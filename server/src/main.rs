@@ -254,6 +254,10 @@ struct EvaluateArgs {
     /// folds (more: a more precise choice, slower tuning).
     #[arg(long, default_value_t = ValidationOptions::default().max_users)]
     validation_users: usize,
+    /// Pair every result's per-user NDCG against this one (a plugin, plugin:preset or
+    /// `ensemble`) instead of the best one's.
+    #[arg(long, value_name = "RESULT")]
+    baseline: Option<String>,
     /// First tune each plugin's parameters (the values it declares worth searching, or those
     /// of --search) on validation folds carved out of the training data, then evaluate the
     /// chosen ones on the test items. Parameters fixed with --param are not searched.
@@ -450,6 +454,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
             max_users: args.validation_users,
             ..ValidationOptions::default()
         },
+        baseline: args.baseline,
     };
     let report = evaluate(&dataset, &selected, &options)?;
     print!("{}", report.table());

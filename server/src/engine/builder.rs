@@ -10,8 +10,8 @@ use recsys_plugin_api::{Capability, Params};
 use super::{Catalogue, Engine, Member};
 use crate::dataset::Dataset;
 use crate::eval::{
-    evaluate, EnsembleMember, EnsembleOptions, EnsembleSpec, EvalOptions, EvalReport, Protocol,
-    Split, TrainSet,
+    evaluate, EnsembleMember, EnsembleOptions, EnsembleSpec, EvalOptions, EvalReport, Split,
+    TrainSet,
 };
 use crate::plugins::{LoadedPlugin, PluginRegistry, TrainedModel};
 use crate::{Error, Result};
@@ -110,12 +110,10 @@ impl EngineBuilder {
         let plugins = self.selected()?;
         let options = EvalOptions {
             k,
-            protocol: Protocol::LeaveLastOut,
             params: self.params.clone(),
             progress,
             ensemble: Some(EnsembleOptions::default()),
-            tune: None,
-            validation: Default::default(),
+            ..EvalOptions::default()
         };
         let report = evaluate(dataset, &plugins, &options)?;
         if report.ensemble.is_none() {

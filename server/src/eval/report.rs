@@ -31,7 +31,7 @@ pub struct PluginResult {
 pub struct Comparison {
     /// The result compared.
     pub plugin: String,
-    /// The result it is compared with (the best NDCG of the run).
+    /// The result it is compared with (the best NDCG of the run, or the `--baseline`).
     pub against: String,
     /// Mean of `ndcg(plugin) - ndcg(against)` over the test users.
     pub difference: f64,
@@ -88,9 +88,15 @@ impl EvalReport {
         for tuning in &self.tuning {
             let _ = writeln!(out, "{}", tuning.summary(k));
         }
+        // The label column fits the longest label (`cf:implicit-cosine`).
+        let width = self
+            .results
+            .iter()
+            .map(|r| r.plugin.chars().count())
+            .fold(14, usize::max);
         let _ = writeln!(
             out,
-            "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
+            "{:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
             "plugin",
             "fit_s",
             "eval_s",
@@ -109,7 +115,7 @@ impl EvalReport {
                 (Some(m), _) => {
                     let _ = writeln!(
                         out,
-                        "{:<14} {:>8.3} {:>8.3} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
+                        "{:<width$} {:>8.3} {:>8.3} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
                         r.plugin,
                         r.fit_seconds,
                         r.eval_seconds,
@@ -126,7 +132,7 @@ impl EvalReport {
                 }
                 (None, error) => {
                     let why = error.as_deref().unwrap_or("no result");
-                    let _ = writeln!(out, "{:<14} FAILED: {why}", r.plugin);
+                    let _ = writeln!(out, "{:<width$} FAILED: {why}", r.plugin);
                 }
             }
         }
@@ -135,10 +141,11 @@ impl EvalReport {
                 out,
                 "NDCG@{k} minus {best}'s, paired per test user (mean ± standard error):"
             );
+            let w = width;
             for c in &self.comparisons {
                 let _ = writeln!(
                     out,
-                    "  {:<12} {:+.4} ± {:.4}{}",
+                    "  {:<w$} {:+.4} ± {:.4}{}",
                     c.plugin,
                     c.difference,
                     c.standard_error,

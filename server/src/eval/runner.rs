@@ -33,6 +33,9 @@ pub struct EvalOptions {
     pub tune: Option<TuneOptions>,
     /// The validation folds of `ensemble` and `tune`.
     pub validation: ValidationOptions,
+    /// The result every other one is paired against (a label such as `cf`,
+    /// `cf:implicit-bm25` or `ensemble`); `None`: the one with the best NDCG.
+    pub baseline: Option<String>,
 }
 
 /// k = 10, leave-last-out, default parameters, no progress, no ensemble, no tuning.
@@ -46,6 +49,7 @@ impl Default for EvalOptions {
             ensemble: None,
             tune: None,
             validation: ValidationOptions::default(),
+            baseline: None,
         }
     }
 }
@@ -309,6 +313,18 @@ pub fn evaluate(
     options: &EvalOptions,
 ) -> Result<EvalReport> {
     let k = options.k;
+    if let Some(baseline) = &options.baseline {
+        let mut labels: Vec<String> = plugins.iter().map(LoadedPlugin::label).collect();
+        if options.ensemble.is_some() {
+            labels.push("ensemble".into());
+        }
+        if !labels.contains(baseline) {
+            return Err(crate::Error::Usage(format!(
+                "--baseline `{baseline}` is not one of the evaluated results: {}",
+                labels.join(", ")
+            )));
+        }
+    }
     let split = Split::new(&dataset.interactions, options.protocol);
     let validation = options.ensemble.is_some() || options.tune.is_some();
     let folds = if validation {
@@ -486,7 +502,7 @@ pub fn evaluate(
             test_metrics: Some(metrics),
         });
     }
-    let comparisons = compare_with_best(&results, &per_user);
+    let comparisons = compare(&results, &per_user, options.baseline.as_deref());
     Ok(EvalReport {
         dataset: dataset.name.clone(),
         protocol: options.protocol.to_string(),
@@ -502,9 +518,13 @@ pub fn evaluate(
     })
 }
 
-/// Every result with per-user NDCG against the one with the best mean NDCG (the first of
-/// equals), paired by test user.
-fn compare_with_best(results: &[PluginResult], per_user: &[Option<Vec<f64>>]) -> Vec<Comparison> {
+/// Every result with per-user NDCG against `baseline` (by label), or else the one with the
+/// best mean NDCG (the first of equals), paired by test user. Nothing when the baseline failed.
+fn compare(
+    results: &[PluginResult],
+    per_user: &[Option<Vec<f64>>],
+    baseline: Option<&str>,
+) -> Vec<Comparison> {
     let scored: Vec<(&PluginResult, &Vec<f64>)> = results
         .iter()
         .zip(per_user)
@@ -512,10 +532,13 @@ fn compare_with_best(results: &[PluginResult], per_user: &[Option<Vec<f64>>]) ->
         .filter(|(r, _)| r.metrics.is_some())
         .collect();
     let ndcg = |r: &PluginResult| r.metrics.map_or(f64::MIN, |m| m.ndcg);
-    let Some(&(best, best_users)) = scored
-        .iter()
-        .reduce(|a, b| if ndcg(b.0) > ndcg(a.0) { b } else { a })
-    else {
+    let reference = match baseline {
+        Some(label) => scored.iter().find(|(r, _)| r.plugin == label),
+        None => scored
+            .iter()
+            .reduce(|a, b| if ndcg(b.0) > ndcg(a.0) { b } else { a }),
+    };
+    let Some(&(best, best_users)) = reference else {
         return Vec::new();
     };
     scored

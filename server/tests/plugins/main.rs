@@ -517,6 +517,30 @@ fn a_preset_is_a_row_of_its_own_and_a_start_for_tuning() {
     assert_eq!(plain.results[0].metrics, report.results[1].metrics);
     assert_eq!(report.comparisons.len(), 1);
     assert_eq!(report.comparisons[0].plugin, "cf:implicit-bm25");
+    // Paired against the preset instead of the best: the same difference, the other sign.
+    let against_bm25 = EvalOptions {
+        baseline: Some("cf:implicit-bm25".into()),
+        ..options.clone()
+    };
+    let paired = evaluate(&dataset, &selected, &against_bm25).unwrap();
+    let c = &paired.comparisons[0];
+    assert_eq!(
+        (c.plugin.as_str(), c.against.as_str()),
+        ("cf", "cf:implicit-bm25")
+    );
+    assert!((c.difference + report.comparisons[0].difference).abs() < 1e-12);
+    assert_eq!(c.standard_error, report.comparisons[0].standard_error);
+    let unknown = EvalOptions {
+        baseline: Some("ensemble".into()),
+        ..options.clone()
+    };
+    let err = evaluate(&dataset, &selected, &unknown)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--baseline `ensemble`") && err.contains("cf, cf:implicit-bm25"),
+        "{err}"
+    );
 
     // Given values go over the preset's.
     let given = EvalOptions {
