@@ -121,7 +121,7 @@ impl Fusion {
     /// tuned blend's edge is often noise.
     pub fn tune_guarded(lists: &[Vec<Vec<u32>>], relevant: &[&[u32]], k: usize) -> (Fusion, f64) {
         let input = FusionInput::new(lists);
-        let (tuned, tuned_ndcg) = Self::tune(lists, relevant, k);
+        let (tuned, tuned_ndcg) = Self::tune(&input, relevant, k);
         let single = |p: usize| Fusion {
             weights: (0..lists.len())
                 .map(|q| if q == p { 1.0 } else { 0.0 })
@@ -142,11 +142,10 @@ impl Fusion {
     }
 
     /// Tunes weights (coordinate ascent over a grid, from equal weights) and the rank constant
-    /// for NDCG@k on validation lists (`lists[p][u]`: plugin p's list for user u). Ties keep
-    /// the earlier choice.
-    pub fn tune(lists: &[Vec<Vec<u32>>], relevant: &[&[u32]], k: usize) -> (Fusion, f64) {
-        let input = FusionInput::new(lists);
-        let n = lists.len();
+    /// for NDCG@k on indexed validation lists (see [`FusionInput::new`]). Ties keep the
+    /// earlier choice.
+    pub fn tune(input: &FusionInput, relevant: &[&[u32]], k: usize) -> (Fusion, f64) {
+        let n = input.n_lists;
         let mut best = (
             Fusion {
                 weights: vec![1.0; n],
@@ -159,7 +158,7 @@ impl Fusion {
                 weights: vec![1.0; n],
                 rank_constant: c,
             };
-            let mut current_ndcg = current.mean_ndcg(&input, relevant, k);
+            let mut current_ndcg = current.mean_ndcg(input, relevant, k);
             for _round in 0..3 {
                 let mut improved = false;
                 for p in 0..n {
@@ -172,7 +171,7 @@ impl Fusion {
                         if candidate.weights.iter().all(|&x| x == 0.0) {
                             continue;
                         }
-                        let ndcg = candidate.mean_ndcg(&input, relevant, k);
+                        let ndcg = candidate.mean_ndcg(input, relevant, k);
                         if ndcg > current_ndcg + 1e-12 {
                             (current, current_ndcg, improved) = (candidate, ndcg, true);
                         }
@@ -195,6 +194,7 @@ impl Fusion {
 #[derive(Debug, Clone)]
 pub struct FusionInput {
     users: Vec<UserCandidates>,
+    n_lists: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -297,7 +297,7 @@ impl FusionInput {
                 }
             })
             .collect();
-        FusionInput { users }
+        FusionInput { users, n_lists }
     }
 }
 
@@ -385,7 +385,7 @@ mod tests {
         };
         let input = FusionInput::new(&[bad.clone(), good.clone()]);
         assert_eq!(equal.score(&input, &rel, 1, 300).ndcg, 0.0);
-        let (fusion, ndcg) = Fusion::tune(&[bad.clone(), good.clone()], &rel, 1);
+        let (fusion, ndcg) = Fusion::tune(&input, &rel, 1);
         assert!((ndcg - 1.0).abs() < 1e-9, "{ndcg}");
         assert!(fusion.weights[1] > fusion.weights[0], "{fusion:?}");
         // The guard keeps the good list alone: the blend is not better than it.
