@@ -321,6 +321,15 @@ mod tests {
         Config::from_params(&Params::from_json(json).unwrap())
     }
 
+    /// Each parameter set is refused as invalid with a message holding its needle.
+    fn assert_refused(cases: &[(&str, &str)]) {
+        for (json, needle) in cases {
+            let err = parse(json).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidParams, "{json}");
+            assert!(err.message.contains(needle), "{json}: {}", err.message);
+        }
+    }
+
     #[test]
     fn defaults_match_the_specs() {
         assert_eq!(parse("{}").unwrap(), Config::default());
@@ -388,7 +397,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_values_with_clear_messages() {
-        for (json, needle) in [
+        assert_refused(&[
             (r#"{"neighbours": 0}"#, "`neighbours` must be at least 1"),
             (
                 r#"{"neighbours": -3}"#,
@@ -416,11 +425,7 @@ mod tests {
                 r#"{"similarity": "jaccard"}"#,
                 "`similarity` must be \"cosine\" or \"dot\"",
             ),
-        ] {
-            let err = parse(json).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::InvalidParams, "{json}");
-            assert!(err.message.contains(needle), "{json}: {}", err.message);
-        }
+        ]);
     }
 
     #[test]
@@ -482,7 +487,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_rp3beta_settings_with_clear_messages() {
-        for (json, needle) in [
+        assert_refused(&[
             (
                 r#"{"similarity": "rp3beta", "rp3_alpha": 0}"#,
                 "`rp3_alpha` must be a finite number > 0, got 0",
@@ -512,11 +517,7 @@ mod tests {
                 r#"{"mode": "user", "similarity": "rp3beta"}"#,
                 "parameter `similarity` = \"rp3beta\" needs `mode` = \"item\"",
             ),
-        ] {
-            let err = parse(json).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::InvalidParams, "{json}");
-            assert!(err.message.contains(needle), "{json}: {}", err.message);
-        }
+        ]);
         // Loaded models are validated the same way.
         let user_rp3 = Config {
             mode: Mode::User,

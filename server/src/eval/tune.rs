@@ -203,6 +203,38 @@ struct Scored {
     lists: Vec<Vec<u32>>,
 }
 
+/// The search's state: the best point so far and every point tried.
+struct Ascent {
+    best: Params,
+    best_ndcg: f64,
+    /// The best point's scores when it is not the start.
+    best_scored: Option<Scored>,
+    /// Every point tried, by its parameters' JSON (None: it failed), so none is trained twice.
+    tried: FxHashMap<String, Option<f64>>,
+}
+
+impl Ascent {
+    /// Scores `params` with `run` unless they were tried before (a point tried before lost to
+    /// a best that has only improved since), and makes them the best if they beat it; whether
+    /// they did.
+    fn consider(&mut self, params: Params, run: impl FnOnce(&Params) -> Option<Scored>) -> bool {
+        let key = params.to_json();
+        if self.tried.contains_key(&key) {
+            return false;
+        }
+        let scored = run(&params);
+        self.tried.insert(key, scored.as_ref().map(|s| s.mean));
+        match scored.filter(|s| s.mean > self.best_ndcg + 1e-12) {
+            Some(scored) => {
+                (self.best, self.best_ndcg) = (params, scored.mean);
+                self.best_scored = Some(scored);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// What [`tune`] searches.
 #[derive(Debug, Clone, Default)]
 pub struct Search<'a> {
@@ -229,9 +261,7 @@ pub fn tune(
 ) -> (Tuning, Option<Vec<Vec<u32>>>) {
     let clock = Instant::now();
     let mut trials = Vec::new();
-    // Every point tried, by its parameters' JSON (None: it failed), so none is trained twice.
     // Only the start and the best so far keep their per-user scores and lists.
-    let mut tried: FxHashMap<String, Option<f64>> = FxHashMap::default();
     let mut run =
         |params: &Params, preset: Option<&str>, trials: &mut Vec<Trial>| -> Option<Scored> {
             let result = validate(params).map(|lists| {
@@ -263,12 +293,13 @@ pub fn tune(
             Some(scored)
         };
     let start_scored = run(start, None, &mut trials);
-    tried.insert(start.to_json(), start_scored.as_ref().map(|s| s.mean));
     let start_ndcg = start_scored.as_ref().map(|s| s.mean);
-    let mut best = start.clone();
-    let mut best_ndcg = start_ndcg.unwrap_or(f64::MIN);
-    // The best point when it is not the start.
-    let mut best_scored: Option<Scored> = None;
+    let mut ascent = Ascent {
+        best: start.clone(),
+        best_ndcg: start_ndcg.unwrap_or(f64::MIN),
+        best_scored: None,
+        tried: [(start.to_json(), start_ndcg)].into_iter().collect(),
+    };
     let Search {
         space,
         presets,
@@ -276,46 +307,34 @@ pub fn tune(
     } = search;
     let mut from_preset = None;
     for (name, params) in &presets {
-        let key = params.to_json();
-        if tried.contains_key(&key) {
-            continue;
-        }
-        let scored = run(params, Some(name), &mut trials);
-        tried.insert(key, scored.as_ref().map(|s| s.mean));
-        if let Some(scored) = scored.filter(|s| s.mean > best_ndcg + 1e-12) {
-            (best, best_ndcg) = (params.clone(), scored.mean);
-            best_scored = Some(scored);
+        if ascent.consider(params.clone(), |p| run(p, Some(name), &mut trials)) {
             from_preset = Some(name.clone());
         }
     }
     for _round in 0..ROUNDS {
         let mut improved = false;
         for (name, values) in &space {
-            if info.is_some_and(|info| !info.applies(name, &best)) {
+            if info.is_some_and(|info| !info.applies(name, &ascent.best)) {
                 continue;
             }
             for value in values {
-                if best.get(name) == Some(value) {
+                if ascent.best.get(name) == Some(value) {
                     continue;
                 }
-                let candidate = best.clone().with(name, value.clone());
-                let key = candidate.to_json();
-                // A point tried before lost to a best that has only improved since.
-                if tried.contains_key(&key) {
-                    continue;
-                }
-                let scored = run(&candidate, None, &mut trials);
-                tried.insert(key, scored.as_ref().map(|s| s.mean));
-                if let Some(scored) = scored.filter(|s| s.mean > best_ndcg + 1e-12) {
-                    (best, best_ndcg, improved) = (candidate, scored.mean, true);
-                    best_scored = Some(scored);
-                }
+                let candidate = ascent.best.clone().with(name, value.clone());
+                improved |= ascent.consider(candidate, |p| run(p, None, &mut trials));
             }
         }
         if !improved {
             break;
         }
     }
+    let Ascent {
+        best,
+        best_ndcg,
+        best_scored,
+        ..
+    } = ascent;
     let (kept, standard_error) = match (&best_scored, &start_scored) {
         (Some(b), Some(s)) => {
             let (mean, se) = paired_difference(&b.per_user, &s.per_user);

@@ -459,23 +459,28 @@ fn plugin_check_passes_bundled_plugins_and_reports_broken_ones() {
     assert!(text.contains("fails the compliance suite"), "{text}");
 }
 
-/// `--search` values are checked against the plugin's parameters before anything is trained,
-/// and need `--tune`.
-#[test]
-fn bad_search_values_are_refused_with_the_parameter_named() {
-    let data = musical_instruments();
-    let dir = artifact_dir();
+/// `recsys evaluate --quiet --plugins PLUGINS` on musical instruments with the workspace's
+/// plugins, then `extra`.
+fn evaluate_musical_instruments(plugins: &str, extra: &[&str]) -> (bool, String) {
+    let (data, dir) = (musical_instruments(), artifact_dir());
     let base = [
         "evaluate",
         "--quiet",
         "--plugins",
-        "cf",
+        plugins,
         "--plugin-dir",
         dir.to_str().unwrap(),
         "--data",
         data.to_str().unwrap(),
     ];
-    let run = |extra: &[&str]| recsys(&[&base[..], extra].concat());
+    recsys(&[&base[..], extra].concat())
+}
+
+/// `--search` values are checked against the plugin's parameters before anything is trained,
+/// and need `--tune`.
+#[test]
+fn bad_search_values_are_refused_with_the_parameter_named() {
+    let run = |extra: &[&str]| evaluate_musical_instruments("cf", extra);
     let (ok, text) = run(&["--tune", "--search", "cf.nope=1,2"]);
     assert!(!ok && text.contains("no parameter `nope`"), "{text}");
     let (ok, text) = run(&["--tune", "--search", "cf.neighbours=10,many"]);
@@ -594,17 +599,7 @@ fn presets_are_listed_and_an_unknown_one_is_refused() {
             && text.contains("only with similarity = \"rp3beta\""),
         "{text}"
     );
-    let data = musical_instruments();
-    let (ok, text) = recsys(&[
-        "evaluate",
-        "--quiet",
-        "--plugins",
-        "cf:bm25",
-        "--plugin-dir",
-        dir.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let (ok, text) = evaluate_musical_instruments("cf:bm25", &[]);
     assert!(
         !ok && text.contains("no preset `bm25`") && text.contains("implicit-cosine"),
         "{text}"
