@@ -185,10 +185,6 @@ pub struct Tansu {
 }
 
 impl Tansu {
-    pub fn start(port: u16, log: std::path::PathBuf) -> Tansu {
-        Self::advertising(port, port, log)
-    }
-
     /// Listens on `port` and tells clients to connect to `advertised` (a [`Proxy`] in front).
     pub fn advertising(port: u16, advertised: u16, log: std::path::PathBuf) -> Tansu {
         let mut tansu = Tansu {
@@ -197,11 +193,11 @@ impl Tansu {
             child: None,
             log,
         };
-        tansu.restart();
+        tansu.spawn();
         tansu
     }
 
-    pub fn restart(&mut self) {
+    fn spawn(&mut self) {
         let binary = std::env::var("RECSYS_TANSU").unwrap_or_else(|_| {
             let home = std::env::var("HOME").unwrap_or_default();
             let installed = format!("{home}/.cargo/bin/tansu");
