@@ -42,6 +42,11 @@ pub struct Config {
     /// Cosine (with `shrinkage`) or dot product of the weighted vectors, or RP3beta (item
     /// mode only) on them (`similarity`, `rp3_alpha`, `rp3_beta`).
     pub similarity: Similarity,
+    /// Weight of the ordered co-occurrence ("taken after") added to the neighbour scores;
+    /// 0 turns it off (`sequence_weight`).
+    pub sequence_weight: f32,
+    /// How many steps after an item count as following it (`sequence_window`).
+    pub sequence_window: usize,
 }
 
 /// Defaults, shared by [`Config::default`] and the parameter specs.
@@ -59,6 +64,9 @@ const SIMILARITY: &str = "cosine";
 /// alpha 0.5, 0.75, 1, 1.5 x beta 0, 0.1, 0.25, 0.5, 0.75), never on test items.
 const RP3_ALPHA: f64 = 0.5;
 const RP3_BETA: f64 = 0.1;
+/// The ordered co-occurrence's defaults, chosen on the same validation split of Beauty.
+const SEQUENCE_WEIGHT: f64 = 0.0;
+const SEQUENCE_WINDOW: usize = 3;
 
 impl Default for Config {
     fn default() -> Self {
@@ -70,6 +78,8 @@ impl Default for Config {
             binary: BINARY,
             recency_decay: RECENCY_DECAY as f32,
             similarity: Similarity::Cosine,
+            sequence_weight: SEQUENCE_WEIGHT as f32,
+            sequence_window: SEQUENCE_WINDOW,
         }
     }
 }
@@ -160,6 +170,24 @@ impl Config {
             )
             .search([0.0, 0.1, 0.25, 0.5])
             .applies_when("similarity", ["rp3beta"]),
+            ParamSpec::float(
+                "sequence_weight",
+                SEQUENCE_WEIGHT,
+                "weight of what users took next, added to the neighbour scores: score(j) += \
+                 sequence_weight * sum over history items h of w_h T[h, j], where T[h, j] counts \
+                 the users who took j within `sequence_window` steps after h (from the training \
+                 timestamps; normalised like a cosine); 0 turns it off, and so does training \
+                 data without timestamps; at least 0",
+            )
+            .search([0.0, 0.1, 0.3, 1.0]),
+            ParamSpec::int(
+                "sequence_window",
+                SEQUENCE_WINDOW as i64,
+                "how many steps after an item count as taking another after it (a step is a \
+                 distinct timestamp; d steps weigh 1/d, and items with the same timestamp \
+                 count half in each direction); from 1 to 100",
+            )
+            .search([1, 3, 5]),
         ]
     }
 
@@ -173,6 +201,7 @@ impl Config {
                 .with("neighbours", 100.into())
                 .with("shrinkage", 0.0.into())
                 .with("recency_decay", 1.0.into())
+                .with("sequence_weight", 0.0.into())
         };
         vec![
             (
@@ -240,6 +269,8 @@ impl Config {
             weighting,
             binary: params.bool_or("binary", BINARY)?,
             recency_decay: params.f64_or("recency_decay", RECENCY_DECAY)? as f32,
+            sequence_weight: params.f64_or("sequence_weight", SEQUENCE_WEIGHT)? as f32,
+            sequence_window: params.usize_or("sequence_window", SEQUENCE_WINDOW)?,
         };
         // BM25 and RP3beta parameters are checked even when another weighting or similarity is
         // chosen: a bad value in a configuration is a mistake either way.
@@ -280,9 +311,25 @@ impl Config {
                 self.recency_decay
             )));
         }
+        if !(self.sequence_weight.is_finite() && self.sequence_weight >= 0.0) {
+            return Err(PluginError::invalid_params(format!(
+                "parameter `sequence_weight` must be a finite number >= 0, got {}",
+                self.sequence_weight
+            )));
+        }
+        if !(1..=MAX_SEQUENCE_WINDOW).contains(&self.sequence_window) {
+            return Err(PluginError::invalid_params(format!(
+                "parameter `sequence_window` must be from 1 to {MAX_SEQUENCE_WINDOW}, got {}",
+                self.sequence_window
+            )));
+        }
         Ok(())
     }
 }
+
+/// Pairs further apart than this many steps are not counted anyway
+/// ([`MAX_FOLLOWERS`](crate::sequence::MAX_FOLLOWERS) later entries at most).
+const MAX_SEQUENCE_WINDOW: usize = crate::sequence::MAX_FOLLOWERS;
 
 fn check_bm25(k1: f32, b: f32) -> Result<(), PluginError> {
     if !(k1.is_finite() && k1 >= 0.0) {
@@ -348,7 +395,9 @@ mod tests {
                 "similarity",
                 "shrinkage",
                 "rp3_alpha",
-                "rp3_beta"
+                "rp3_beta",
+                "sequence_weight",
+                "sequence_window"
             ]
         );
         // What matters only for one weighting or similarity says so (the tuner skips it
@@ -424,6 +473,18 @@ mod tests {
             (
                 r#"{"similarity": "jaccard"}"#,
                 "`similarity` must be \"cosine\" or \"dot\"",
+            ),
+            (
+                r#"{"sequence_weight": -0.5}"#,
+                "`sequence_weight` must be a finite number >= 0",
+            ),
+            (
+                r#"{"sequence_window": 0}"#,
+                "`sequence_window` must be from 1 to 100",
+            ),
+            (
+                r#"{"sequence_window": 101}"#,
+                "`sequence_window` must be from 1 to 100",
             ),
         ]);
     }

@@ -4,8 +4,9 @@
 //!
 //! ```text
 //! magic      4 bytes  "RSCF"
-//! version    u8       3 (version 1 lacks recency_decay and reads as 1.0; versions 1 and 2
-//!                     lack similarity and read as cosine)
+//! version    u8       4 (version 1 lacks recency_decay and reads as 1.0; versions 1 and 2
+//!                     lack similarity and read as cosine; versions 1 to 3 lack the
+//!                     sequence fields and read as sequence_weight 0)
 //! mode       u8       0 = item, 1 = user
 //! weighting  u8       0 = none, 1 = tfidf, 2 = bm25
 //! binary     u8       0 or 1
@@ -17,12 +18,16 @@
 //! similarity u8       0 = cosine, 1 = dot, 2 = rp3beta (version 3)
 //! rp3_alpha  f32      only when similarity = 2
 //! rp3_beta   f32      only when similarity = 2
+//! seq_weight f32      sequence_weight (version 4)
+//! seq_window u64      sequence_window (version 4)
 //! n_users    u64
 //! n_items    u64
 //! item mode: popularity  f32 x n_items
 //!            similarity  matrix, n_items x n_items (row i = the neighbours of item i)
 //! user mode: interactions matrix, n_users x n_items (user mode keeps the data and rebuilds its
 //!            indexes on load)
+//! sequence   u8       1 when the model has the ordered co-occurrence matrix, then that
+//!                     matrix, n_items x n_items (version 4)
 //! checksum   u64      FNV-1a 64 of every byte before it
 //!
 //! matrix:    nnz u64, indptr u64 x (rows + 1), indices u32 x nnz, values f32 x nnz (CSR)
@@ -38,10 +43,11 @@ use crate::item_knn::ItemKnn;
 use crate::matrix::Csr;
 use crate::model::{Cf, Kind};
 use crate::popularity::Popularity;
+use crate::sequence::Sequence;
 use crate::{Config, Mode, Similarity, Weighting};
 
 const MAGIC: &[u8; 4] = b"RSCF";
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
 const CHECKSUM_LEN: usize = 8;
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -81,6 +87,8 @@ pub(crate) fn encode(model: &Cf) -> Vec<u8> {
             }
         }
     }
+    w.extend_from_slice(&c.sequence_weight.to_le_bytes());
+    put_u64(&mut w, c.sequence_window as u64);
     put_u64(&mut w, model.n_users as u64);
     put_u64(&mut w, model.n_items as u64);
     match &model.kind {
@@ -89,6 +97,13 @@ pub(crate) fn encode(model: &Cf) -> Vec<u8> {
             put_matrix(&mut w, m.similarities());
         }
         Kind::User(m) => put_matrix(&mut w, m.interactions()),
+    }
+    match &model.sequence {
+        Some(sequence) => {
+            w.push(1);
+            put_matrix(&mut w, sequence.matrix());
+        }
+        None => w.push(0),
     }
     let checksum = fnv1a(&w);
     put_u64(&mut w, checksum);
@@ -267,6 +282,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
     } else {
         Similarity::Cosine
     };
+    let (sequence_weight, sequence_window) = if version >= 4 {
+        (r.f32("sequence_weight")?, r.usize("sequence_window")?)
+    } else {
+        (0.0, Config::default().sequence_window)
+    };
     let weighting = match weighting {
         0 => Weighting::None,
         1 => Weighting::TfIdf,
@@ -281,13 +301,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
         binary,
         recency_decay,
         similarity,
+        sequence_weight,
+        sequence_window,
     };
     config
         .validate()
         .map_err(|e| corrupt(format!("bad parameters: {}", e.message)))?;
     let n_users = r.usize("n_users")?;
     let n_items = r.usize("n_items")?;
-    let model = match mode {
+    let mut model = match mode {
         Mode::Item => {
             let counts = r.f32s(n_items, "popularity")?;
             if counts.iter().any(|&c| c < 0.0) {
@@ -300,6 +322,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
                 n_items,
                 popularity: Popularity::from_counts(counts),
                 kind: Kind::Item(ItemKnn::from_similarities(sims)),
+                sequence: None,
             }
         }
         Mode::User => {
@@ -307,6 +330,17 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
             Cf::from_interactions(&x, config)
         }
     };
+    if version >= 4 {
+        model.sequence = match r.u8("sequence flag")? {
+            0 => None,
+            1 => Some(Sequence::from_matrix(r.matrix(
+                n_items,
+                n_items,
+                "sequence matrix",
+            )?)),
+            v => return Err(corrupt(format!("sequence flag {v} is not 0 or 1"))),
+        };
+    }
     if !r.bytes.is_empty() {
         return Err(corrupt(format!(
             "{} unexpected bytes after the model",
@@ -325,6 +359,16 @@ mod tests {
     fn model(json: &str) -> Cf {
         let x = CsrView::new(3, 4, &[0, 2, 5, 6], &[0, 1, 0, 1, 3, 2], &[1.0; 6]).unwrap();
         Cf::train(&TrainData::new(x), &crate::recommender::tests::plain(json)).unwrap()
+    }
+
+    /// A model trained with timestamps (user 0 took item 0, then 1; user 1 took 0, 1, then 3),
+    /// so that `sequence_weight` > 0 gives it the ordered co-occurrence matrix.
+    fn timed_model(json: &str) -> Cf {
+        let x = CsrView::new(3, 4, &[0, 2, 5, 6], &[0, 1, 0, 1, 3, 2], &[1.0; 6]).unwrap();
+        let data = TrainData::new(x)
+            .with_timestamps(&[1, 2, 1, 2, 3, 1])
+            .unwrap();
+        Cf::train(&data, &crate::recommender::tests::plain(json)).unwrap()
     }
 
     fn reseal(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -358,12 +402,34 @@ mod tests {
                 model(json).recommend(&q).unwrap()
             );
         }
+        for json in [
+            r#"{"sequence_weight": 2}"#,
+            r#"{"mode": "user", "sequence_weight": 0.5, "sequence_window": 2}"#,
+        ] {
+            let original = timed_model(json);
+            assert!(original.sequence.is_some(), "{json}");
+            let bytes = original.save().unwrap();
+            let loaded = decode(&bytes).unwrap();
+            assert!(loaded.sequence.is_some());
+            assert_eq!(encode(&loaded), bytes);
+            let (q, item) = (Query::new(&[1], 3), 3);
+            assert_eq!(loaded.recommend(&q).unwrap(), original.recommend(&q).unwrap());
+            assert_eq!(
+                loaded.explain(&q, item).unwrap(),
+                original.explain(&q, item).unwrap()
+            );
+        }
     }
 
     #[test]
     fn rejects_every_truncation_and_every_flipped_byte() {
-        for json in ["{}", r#"{"mode": "user"}"#, r#"{"similarity": "rp3beta"}"#] {
-            let bytes = model(json).save().unwrap();
+        for json in [
+            "{}",
+            r#"{"mode": "user"}"#,
+            r#"{"similarity": "rp3beta"}"#,
+            r#"{"sequence_weight": 1}"#,
+        ] {
+            let bytes = timed_model(json).save().unwrap();
             for len in 0..bytes.len() {
                 assert!(Cf::load(&bytes[..len]).is_err(), "{json}: prefix of {len}");
             }
@@ -382,9 +448,9 @@ mod tests {
     fn says_what_is_wrong() {
         assert!(message(b"PK\x03\x04").contains("not a cf model"));
         let bytes = model("{}").save().unwrap();
-        let mut v4 = bytes.clone();
-        v4[4] = 4;
-        assert!(message(&v4).contains("format version 4 is not supported"));
+        let mut v5 = bytes.clone();
+        v5[4] = 5;
+        assert!(message(&v5).contains("format version 5 is not supported"));
         let mut altered = bytes.clone();
         let last_value = bytes.len() - CHECKSUM_LEN - 1;
         altered[last_value] ^= 1;
@@ -392,21 +458,30 @@ mod tests {
     }
 
     #[test]
-    fn reads_version_1_and_2_models_without_recency_decay_or_similarity() {
-        let original = model("{}");
-        let v3 = original.save().unwrap();
-        // Version 2 is version 3 without the similarity byte at offset 32.
+    fn reads_versions_1_to_3_without_recency_decay_similarity_or_sequence() {
+        let original = model(r#"{"sequence_weight": 0}"#);
+        let v4 = original.save().unwrap();
+        let checksum = v4.len() - CHECKSUM_LEN;
+        // Version 3 is version 4 without the sequence fields at offset 33 (an f32 and a u64)
+        // and the sequence flag before the checksum.
+        let mut v3 = [&v4[..33], &v4[45..checksum - 1], &v4[checksum..]].concat();
+        v3[4] = 3;
+        let restored = Cf::load(&reseal(v3.clone())).unwrap();
+        assert_eq!(restored.config().sequence_weight, 0.0);
+        assert!(restored.sequence.is_none());
+        assert_eq!(restored.save().unwrap(), v4);
+        // Version 2 also lacks the similarity byte at offset 32.
         let mut v2 = [&v3[..32], &v3[33..]].concat();
         v2[4] = 2;
         let restored = Cf::load(&reseal(v2)).unwrap();
         assert_eq!(restored.config().similarity, Similarity::Cosine);
-        assert_eq!(restored.save().unwrap(), v3);
+        assert_eq!(restored.save().unwrap(), v4);
         // Version 1 also lacks the recency_decay f32 at offset 28.
         let mut v1 = [&v3[..28], &v3[33..]].concat();
         v1[4] = 1;
         let restored = Cf::load(&reseal(v1)).unwrap();
         assert_eq!(restored.config().recency_decay, 1.0);
-        assert_eq!(restored.save().unwrap(), v3);
+        assert_eq!(restored.save().unwrap(), v4);
     }
 
     #[test]
@@ -415,12 +490,13 @@ mod tests {
         let bytes = model(r#"{"similarity": "rp3beta", "rp3_alpha": 1.5, "rp3_beta": 0.25}"#)
             .save()
             .unwrap();
-        // Version 3 as before; similarity 2, then alpha and beta; the rest shifts by 8 bytes.
+        // Similarity 2, then alpha and beta; the rest shifts by 8 bytes.
         assert_eq!(bytes[..32], cosine[..32]);
         assert_eq!(bytes[32], 2);
         assert_eq!(bytes[33..37], 1.5f32.to_le_bytes());
         assert_eq!(bytes[37..41], 0.25f32.to_le_bytes());
-        assert_eq!(bytes[41..57], cosine[33..49]); // n_users, n_items
+        // The sequence fields, n_users, n_items.
+        assert_eq!(bytes[41..69], cosine[33..61]);
         let loaded = Cf::load(&bytes).unwrap();
         assert_eq!(
             loaded.config().similarity,
@@ -454,19 +530,30 @@ mod tests {
         let mut bad_similarity = bytes.clone();
         bad_similarity[32] = 7;
         assert!(message(&reseal(bad_similarity)).contains("unknown similarity 7"));
-        // n_items (offset 41) so large that the popularity array cannot be there.
+        // sequence_weight (offset 33) and sequence_window (37).
+        let mut negative_weight = bytes.clone();
+        negative_weight[33..37].copy_from_slice(&(-1f32).to_le_bytes());
+        assert!(message(&reseal(negative_weight)).contains("`sequence_weight` must be"));
+        let mut zero_window = bytes.clone();
+        zero_window[37..45].copy_from_slice(&0u64.to_le_bytes());
+        assert!(message(&reseal(zero_window)).contains("`sequence_window` must be"));
+        // n_items (offset 53) so large that the popularity array cannot be there.
         let mut huge = bytes.clone();
-        huge[41..49].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        huge[53..61].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
         assert!(message(&reseal(huge)).contains("popularity"));
         // A similarity matrix whose column index is out of range.
         let mut out_of_range = bytes.clone();
-        let first_index = 49 + 4 * 4 + 8 + 8 * 5;
+        let first_index = 61 + 4 * 4 + 8 + 8 * 5;
         out_of_range[first_index..first_index + 4].copy_from_slice(&77u32.to_le_bytes());
         assert!(message(&reseal(out_of_range)).contains("similarity matrix"));
-        // A non-finite similarity.
+        // A non-finite similarity (the last value before the sequence flag).
         let mut nan = bytes.clone();
-        let values = bytes.len() - CHECKSUM_LEN - 4;
+        let values = bytes.len() - CHECKSUM_LEN - 1 - 4;
         nan[values..values + 4].copy_from_slice(&f32::NAN.to_le_bytes());
         assert!(message(&reseal(nan)).contains("non-finite"));
+        // The sequence flag.
+        let mut bad_flag = bytes.clone();
+        bad_flag[bytes.len() - CHECKSUM_LEN - 1] = 7;
+        assert!(message(&reseal(bad_flag)).contains("sequence flag 7"));
     }
 }

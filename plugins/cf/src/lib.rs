@@ -96,6 +96,7 @@ mod matrix;
 mod model;
 mod popularity;
 mod recommender;
+mod sequence;
 mod similarity;
 mod user_knn;
 mod weighting;

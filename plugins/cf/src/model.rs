@@ -9,6 +9,7 @@ use crate::history::HistoryVector;
 use crate::item_knn::ItemKnn;
 use crate::matrix;
 use crate::popularity::Popularity;
+use crate::sequence::Sequence;
 use crate::similarity::{best_first, keep_best};
 use crate::user_knn::UserKnn;
 use crate::{Config, Mode};
@@ -26,6 +27,8 @@ pub struct Cf {
     pub(crate) n_items: usize,
     pub(crate) popularity: Popularity,
     pub(crate) kind: Kind,
+    /// What users took after what (`sequence_weight` > 0 and timestamps at training).
+    pub(crate) sequence: Option<Sequence>,
 }
 
 /// The mode-specific part of the model.
@@ -40,7 +43,19 @@ impl Cf {
     pub fn fit(data: &TrainData<'_>, config: Config) -> Result<Self, PluginError> {
         config.validate()?;
         let x = matrix::from_view(data.interactions(), config.binary)?;
-        Ok(Self::from_interactions(&x, config))
+        let mut model = Self::from_interactions(&x, config);
+        if let Some(timestamps) = data.timestamps().filter(|_| config.sequence_weight > 0.0) {
+            let view = data.interactions();
+            model.sequence = Some(Sequence::fit(
+                view.indptr(),
+                view.indices(),
+                timestamps,
+                view.n_cols(),
+                config.sequence_window,
+                config.neighbours,
+            ));
+        }
+        Ok(model)
     }
 
     /// Builds the model from the (binarised when configured) user x item matrix.
@@ -55,6 +70,7 @@ impl Cf {
             n_items: x.cols(),
             popularity: Popularity::of(x),
             kind,
+            sequence: None,
         }
     }
 
@@ -116,6 +132,9 @@ impl Cf {
                     let own_row = query.user.filter(|&u| (u as usize) < self.n_users);
                     m.score(&history, own_row, scratch)
                 }
+            }
+            if let Some(sequence) = &self.sequence {
+                sequence.score(&history, self.config.sequence_weight, &mut scratch.items);
             }
             let scores = &scratch.items;
             let candidates = scores
@@ -182,6 +201,13 @@ impl Cf {
                 history.iter().map(|(h, w)| (h, w * sim(h))).collect()
             }
         };
+        if let Some(sequence) = &self.sequence {
+            // Both lists above follow the history's order.
+            let weight = self.config.sequence_weight;
+            for ((h, w), c) in history.iter().zip(&mut contributions) {
+                c.1 += weight * w * sequence.strength(h, item);
+            }
+        }
         contributions.retain(|&(_, w)| w > 0.0);
         contributions.sort_unstable_by(best_first);
         contributions.truncate(MAX_CONTRIBUTIONS);

@@ -71,10 +71,15 @@ pub(crate) mod tests {
         TrainData::new(CsrView::new(5, 5, &INDPTR, &INDICES, &VALUES).unwrap())
     }
 
-    /// `json`'s parameters, with `shrinkage` 0 and `recency_decay` 1 where it gives none.
+    /// `json`'s parameters, with `shrinkage` 0, `recency_decay` 1 and `sequence_weight` 0
+    /// where it gives none.
     pub(crate) fn plain(json: &str) -> Params {
         let mut params = Params::from_json(json).unwrap();
-        for (name, value) in [("shrinkage", 0.0), ("recency_decay", 1.0)] {
+        for (name, value) in [
+            ("shrinkage", 0.0),
+            ("recency_decay", 1.0),
+            ("sequence_weight", 0.0),
+        ] {
             if params.get(name).is_none() {
                 params.set(name, recsys_plugin_api::ParamValue::Float(value));
             }
@@ -117,8 +122,45 @@ pub(crate) mod tests {
         ] {
             assert!(info.has(c), "{c:?}");
         }
-        assert_eq!(info.params.len(), 11);
+        assert_eq!(info.params.len(), 13);
         assert!(info.params.iter().all(|p| !p.description.is_empty()));
+    }
+
+    #[test]
+    fn what_users_took_next_is_added_to_the_neighbour_scores() {
+        // u0 took 0, then 2; u1 took 1, then 0. Item vectors i0 = {u0, u1}, i1 = {u1},
+        // i2 = {u0}: cos(0, 1) = cos(0, 2) = 1/sqrt(2), but only 2 was taken after 0, so
+        // T[0, 2] = 1 / sqrt(out(0) in(2)) = 1.
+        let x = CsrView::new(2, 3, &[0, 2, 4], &[0, 2, 0, 1], &[1.0; 4]).unwrap();
+        let timestamps = [1, 2, 2, 1];
+        let timed = TrainData::new(x).with_timestamps(&timestamps).unwrap();
+        let q = query(&[0], &[0], 2);
+        let half = std::f32::consts::FRAC_1_SQRT_2;
+        for (data, weight, first, second) in [
+            (&timed, 0.5, (2, half + 0.5), (1, half)),
+            (&timed, 2.0, (2, half + 2.0), (1, half)),
+            // Off: the tie is broken by item number.
+            (&timed, 0.0, (1, half), (2, half)),
+            // No timestamps: no order to learn from, so no sequence part.
+            (&TrainData::new(x), 2.0, (1, half), (2, half)),
+        ] {
+            let json = format!(r#"{{"sequence_weight": {weight}}}"#);
+            let m = Cf::train(data, &plain(&json)).unwrap();
+            let recs = m.recommend(&q).unwrap();
+            let got: Vec<(u32, f32)> = recs.iter().map(|s| (s.item, s.score)).collect();
+            assert_eq!(got.len(), 2, "{json}");
+            for (g, want) in got.iter().zip([first, second]) {
+                assert!(g.0 == want.0 && close(g.1, want.1), "{json}: {got:?}");
+            }
+        }
+        // The explanation counts the sequence part in the history item's contribution.
+        let m = Cf::train(&timed, &plain(r#"{"sequence_weight": 2}"#)).unwrap();
+        let e = m.explain(&query(&[0], &[], 1), 2).unwrap();
+        assert_eq!(e.contributions.len(), 1);
+        assert_eq!(e.contributions[0].item, Some(0));
+        assert!(close(e.contributions[0].weight, half + 2.0), "{e:?}");
+        // Similar items stay the symmetric neighbours.
+        assert!(close(m.similar_items(0, 2).unwrap()[0].score, half));
     }
 
     #[test]
