@@ -19,6 +19,7 @@
 //! rp3_alpha  f32      only when similarity = 2
 //! rp3_beta   f32      only when similarity = 2
 //! seq_weight f32      sequence_weight (version 4)
+//! seq_shrink f32      sequence_shrinkage (version 4)
 //! seq_window u64      sequence_window (version 4)
 //! n_users    u64
 //! n_items    u64
@@ -87,7 +88,9 @@ pub(crate) fn encode(model: &Cf) -> Vec<u8> {
             }
         }
     }
-    w.extend_from_slice(&c.sequence_weight.to_le_bytes());
+    for v in [c.sequence_weight, c.sequence_shrinkage] {
+        w.extend_from_slice(&v.to_le_bytes());
+    }
     put_u64(&mut w, c.sequence_window as u64);
     put_u64(&mut w, model.n_users as u64);
     put_u64(&mut w, model.n_items as u64);
@@ -282,10 +285,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
     } else {
         Similarity::Cosine
     };
-    let (sequence_weight, sequence_window) = if version >= 4 {
-        (r.f32("sequence_weight")?, r.usize("sequence_window")?)
+    let defaults = Config::default();
+    let (sequence_weight, sequence_shrinkage, sequence_window) = if version >= 4 {
+        (
+            r.f32("sequence_weight")?,
+            r.f32("sequence_shrinkage")?,
+            r.usize("sequence_window")?,
+        )
     } else {
-        (0.0, Config::default().sequence_window)
+        (0.0, defaults.sequence_shrinkage, defaults.sequence_window)
     };
     let weighting = match weighting {
         0 => Weighting::None,
@@ -303,6 +311,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cf, PluginError> {
         similarity,
         sequence_weight,
         sequence_window,
+        sequence_shrinkage,
     };
     config
         .validate()
@@ -459,12 +468,17 @@ mod tests {
 
     #[test]
     fn reads_versions_1_to_3_without_recency_decay_similarity_or_sequence() {
-        let original = model(r#"{"sequence_weight": 0}"#);
+        // What a version 3 file reads as: no sequence part, the other sequence defaults.
+        let d = Config::default();
+        let original = model(&format!(
+            r#"{{"sequence_weight": 0, "sequence_shrinkage": {}, "sequence_window": {}}}"#,
+            d.sequence_shrinkage, d.sequence_window
+        ));
         let v4 = original.save().unwrap();
         let checksum = v4.len() - CHECKSUM_LEN;
-        // Version 3 is version 4 without the sequence fields at offset 33 (an f32 and a u64)
+        // Version 3 is version 4 without the sequence fields at offset 33 (two f32 and a u64)
         // and the sequence flag before the checksum.
-        let mut v3 = [&v4[..33], &v4[45..checksum - 1], &v4[checksum..]].concat();
+        let mut v3 = [&v4[..33], &v4[49..checksum - 1], &v4[checksum..]].concat();
         v3[4] = 3;
         let restored = Cf::load(&reseal(v3.clone())).unwrap();
         assert_eq!(restored.config().sequence_weight, 0.0);
@@ -496,7 +510,7 @@ mod tests {
         assert_eq!(bytes[33..37], 1.5f32.to_le_bytes());
         assert_eq!(bytes[37..41], 0.25f32.to_le_bytes());
         // The sequence fields, n_users, n_items.
-        assert_eq!(bytes[41..69], cosine[33..61]);
+        assert_eq!(bytes[41..73], cosine[33..65]);
         let loaded = Cf::load(&bytes).unwrap();
         assert_eq!(
             loaded.config().similarity,
@@ -530,20 +544,23 @@ mod tests {
         let mut bad_similarity = bytes.clone();
         bad_similarity[32] = 7;
         assert!(message(&reseal(bad_similarity)).contains("unknown similarity 7"));
-        // sequence_weight (offset 33) and sequence_window (37).
-        let mut negative_weight = bytes.clone();
-        negative_weight[33..37].copy_from_slice(&(-1f32).to_le_bytes());
-        assert!(message(&reseal(negative_weight)).contains("`sequence_weight` must be"));
-        let mut zero_window = bytes.clone();
-        zero_window[37..45].copy_from_slice(&0u64.to_le_bytes());
-        assert!(message(&reseal(zero_window)).contains("`sequence_window` must be"));
-        // n_items (offset 53) so large that the popularity array cannot be there.
+        // sequence_weight (offset 33), sequence_shrinkage (37) and sequence_window (41).
+        for (range, value, needle) in [
+            (33..37, (-1f32).to_le_bytes().to_vec(), "`sequence_weight` must be"),
+            (37..41, f32::NAN.to_le_bytes().to_vec(), "`sequence_shrinkage` must be"),
+            (41..49, 0u64.to_le_bytes().to_vec(), "`sequence_window` must be"),
+        ] {
+            let mut bad = bytes.clone();
+            bad[range].copy_from_slice(&value);
+            assert!(message(&reseal(bad)).contains(needle), "{needle}");
+        }
+        // n_items (offset 57) so large that the popularity array cannot be there.
         let mut huge = bytes.clone();
-        huge[53..61].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        huge[57..65].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
         assert!(message(&reseal(huge)).contains("popularity"));
         // A similarity matrix whose column index is out of range.
         let mut out_of_range = bytes.clone();
-        let first_index = 61 + 4 * 4 + 8 + 8 * 5;
+        let first_index = 65 + 4 * 4 + 8 + 8 * 5;
         out_of_range[first_index..first_index + 4].copy_from_slice(&77u32.to_le_bytes());
         assert!(message(&reseal(out_of_range)).contains("similarity matrix"));
         // A non-finite similarity (the last value before the sequence flag).

@@ -52,6 +52,7 @@ impl Cf {
                 timestamps,
                 view.n_cols(),
                 config.sequence_window,
+                config.sequence_shrinkage,
                 config.neighbours,
             ));
         }

@@ -71,14 +71,15 @@ pub(crate) mod tests {
         TrainData::new(CsrView::new(5, 5, &INDPTR, &INDICES, &VALUES).unwrap())
     }
 
-    /// `json`'s parameters, with `shrinkage` 0, `recency_decay` 1 and `sequence_weight` 0
-    /// where it gives none.
+    /// `json`'s parameters, with `shrinkage` 0, `recency_decay` 1, `sequence_weight` 0 and
+    /// `sequence_shrinkage` 0 where it gives none.
     pub(crate) fn plain(json: &str) -> Params {
         let mut params = Params::from_json(json).unwrap();
         for (name, value) in [
             ("shrinkage", 0.0),
             ("recency_decay", 1.0),
             ("sequence_weight", 0.0),
+            ("sequence_shrinkage", 0.0),
         ] {
             if params.get(name).is_none() {
                 params.set(name, recsys_plugin_api::ParamValue::Float(value));
@@ -122,7 +123,7 @@ pub(crate) mod tests {
         ] {
             assert!(info.has(c), "{c:?}");
         }
-        assert_eq!(info.params.len(), 13);
+        assert_eq!(info.params.len(), 14);
         assert!(info.params.iter().all(|p| !p.description.is_empty()));
     }
 
@@ -136,15 +137,19 @@ pub(crate) mod tests {
         let timed = TrainData::new(x).with_timestamps(&timestamps).unwrap();
         let q = query(&[0], &[0], 2);
         let half = std::f32::consts::FRAC_1_SQRT_2;
-        for (data, weight, first, second) in [
-            (&timed, 0.5, (2, half + 0.5), (1, half)),
-            (&timed, 2.0, (2, half + 2.0), (1, half)),
+        for (data, weight, shrinkage, first, second) in [
+            (&timed, 0.5, 0.0, (2, half + 0.5), (1, half)),
+            (&timed, 2.0, 0.0, (2, half + 2.0), (1, half)),
+            // T[0, 2] = 1 / (1 + 1).
+            (&timed, 2.0, 1.0, (2, half + 1.0), (1, half)),
             // Off: the tie is broken by item number.
-            (&timed, 0.0, (1, half), (2, half)),
+            (&timed, 0.0, 0.0, (1, half), (2, half)),
             // No timestamps: no order to learn from, so no sequence part.
-            (&TrainData::new(x), 2.0, (1, half), (2, half)),
+            (&TrainData::new(x), 2.0, 0.0, (1, half), (2, half)),
         ] {
-            let json = format!(r#"{{"sequence_weight": {weight}}}"#);
+            let json = format!(
+                r#"{{"sequence_weight": {weight}, "sequence_shrinkage": {shrinkage}}}"#
+            );
             let m = Cf::train(data, &plain(&json)).unwrap();
             let recs = m.recommend(&q).unwrap();
             let got: Vec<(u32, f32)> = recs.iter().map(|s| (s.item, s.score)).collect();

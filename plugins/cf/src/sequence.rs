@@ -3,9 +3,9 @@
 //! Each user's training items are put in time order; an item `j` taken `d` steps after an item
 //! `i` (steps count distinct timestamps, `1 <= d <= window`) adds `1 / d` to `T[i, j]`, and two
 //! items with the same timestamp, whose order is unknown, add `1/2` in each direction. The
-//! counts are then normalised like a cosine, `T[i, j] / sqrt(out(i) · in(j))` with `out(i)` the
-//! sum of row `i` and `in(j)` that of column `j`, and each row keeps its `neighbours` best
-//! entries. Unlike the kNN similarities, `T` is directional: it answers "what comes next".
+//! counts are then normalised like a cosine with shrinkage, `T[i, j] / (sqrt(out(i) · in(j)) +
+//! shrinkage)` with `out(i)` the sum of row `i` and `in(j)` that of column `j` (the shrinkage
+//! damps pairs that rest on a few users), and each row keeps its `neighbours` best entries. Unlike the kNN similarities, `T` is directional: it answers "what comes next".
 
 use rayon::prelude::*;
 
@@ -26,14 +26,15 @@ pub(crate) struct Sequence {
 
 impl Sequence {
     /// Counts the ordered pairs of each user's history (`indptr`, `indices`: the users x items
-    /// interaction matrix; `timestamps` aligned with `indices`), then normalises and keeps the
-    /// `neighbours` best followers of each of the `n_items` items.
+    /// interaction matrix; `timestamps` aligned with `indices`), then normalises (with
+    /// `shrinkage`) and keeps the `neighbours` best followers of each of the `n_items` items.
     pub(crate) fn fit(
         indptr: &[u64],
         indices: &[u32],
         timestamps: &[i64],
         n_items: usize,
         window: usize,
+        shrinkage: f32,
         neighbours: usize,
     ) -> Self {
         let users = indptr.len().saturating_sub(1);
@@ -68,7 +69,7 @@ impl Sequence {
             rest = tail;
             let mut row: Vec<(u32, f32)> = this
                 .iter()
-                .map(|&(_, j, w)| (j, w / (out[i as usize] * into[j as usize]).sqrt()))
+                .map(|&(_, j, w)| (j, w / ((out[i as usize] * into[j as usize]).sqrt() + shrinkage)))
                 .collect();
             keep_best(&mut row, neighbours);
             row.sort_unstable_by_key(|&(j, _)| j);
@@ -174,7 +175,7 @@ mod tests {
         }
         let indices: Vec<u32> = rows.iter().map(|r| r.1).collect();
         let timestamps: Vec<i64> = rows.iter().map(|r| r.2).collect();
-        Sequence::fit(&indptr, &indices, &timestamps, n_items, window, k)
+        Sequence::fit(&indptr, &indices, &timestamps, n_items, window, 0.0, k)
     }
 
     #[test]
