@@ -25,7 +25,7 @@ echo "== recsys (mf ALS 64 factors, 15 iterations, reg 0.05; cf plain cosine ite
 /usr/bin/time -v -o "$out/recsys.time" env RAYON_NUM_THREADS=2 target/release/recsys evaluate \
   --data "$out/reviews.json.gz" --plugins mf,cf --quiet --json "$out/recsys.json" \
   --param mf.factors=64 --param mf.iterations=15 --param mf.regularization=0.05 --param cf.neighbours=100 \
-  --param cf.shrinkage=0 --param cf.recency_decay=1
+  --param cf.shrinkage=0 --param cf.recency_decay=1 --param cf.sequence_weight=0
 echo "== implicit (same file, same split)"
 /usr/bin/time -v -o "$out/implicit.time" "$venv/bin/python" benches/peers/implicit_bench.py \
   "$out/reviews.json.gz" --threads 2 > "$out/implicit.json"

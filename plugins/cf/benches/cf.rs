@@ -65,6 +65,19 @@ fn bench(c: &mut Criterion) {
         ),
         |b| b.iter(|| Cf::train(&data, &rp3).unwrap()),
     );
+    // The same matrix with timestamps (each user's items in a scrambled order), so that the
+    // default sequence part (window 5) is built too.
+    let timestamps: Vec<i64> = (0..indices.len())
+        .map(|k| (k as i64 * 7919) % 1000)
+        .collect();
+    let timed = TrainData::new(csr).with_timestamps(&timestamps).unwrap();
+    group.bench_function(
+        format!(
+            "item-kNN cosine + sequence part, 100 neighbours, {} interactions",
+            indices.len()
+        ),
+        |b| b.iter(|| Cf::train(&timed, &Params::new()).unwrap()),
+    );
     group.finish();
 }
 
