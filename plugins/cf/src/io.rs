@@ -422,7 +422,10 @@ mod tests {
             assert!(loaded.sequence.is_some());
             assert_eq!(encode(&loaded), bytes);
             let (q, item) = (Query::new(&[1], 3), 3);
-            assert_eq!(loaded.recommend(&q).unwrap(), original.recommend(&q).unwrap());
+            assert_eq!(
+                loaded.recommend(&q).unwrap(),
+                original.recommend(&q).unwrap()
+            );
             assert_eq!(
                 loaded.explain(&q, item).unwrap(),
                 original.explain(&q, item).unwrap()
@@ -546,9 +549,21 @@ mod tests {
         assert!(message(&reseal(bad_similarity)).contains("unknown similarity 7"));
         // sequence_weight (offset 33), sequence_shrinkage (37) and sequence_window (41).
         for (range, value, needle) in [
-            (33..37, (-1f32).to_le_bytes().to_vec(), "`sequence_weight` must be"),
-            (37..41, f32::NAN.to_le_bytes().to_vec(), "`sequence_shrinkage` must be"),
-            (41..49, 0u64.to_le_bytes().to_vec(), "`sequence_window` must be"),
+            (
+                33..37,
+                (-1f32).to_le_bytes().to_vec(),
+                "`sequence_weight` must be",
+            ),
+            (
+                37..41,
+                f32::NAN.to_le_bytes().to_vec(),
+                "`sequence_shrinkage` must be",
+            ),
+            (
+                41..49,
+                0u64.to_le_bytes().to_vec(),
+                "`sequence_window` must be",
+            ),
         ] {
             let mut bad = bytes.clone();
             bad[range].copy_from_slice(&value);

@@ -147,9 +147,8 @@ pub(crate) mod tests {
             // No timestamps: no order to learn from, so no sequence part.
             (&TrainData::new(x), 2.0, 0.0, (1, half), (2, half)),
         ] {
-            let json = format!(
-                r#"{{"sequence_weight": {weight}, "sequence_shrinkage": {shrinkage}}}"#
-            );
+            let json =
+                format!(r#"{{"sequence_weight": {weight}, "sequence_shrinkage": {shrinkage}}}"#);
             let m = Cf::train(data, &plain(&json)).unwrap();
             let recs = m.recommend(&q).unwrap();
             let got: Vec<(u32, f32)> = recs.iter().map(|s| (s.item, s.score)).collect();

@@ -69,7 +69,12 @@ impl Sequence {
             rest = tail;
             let mut row: Vec<(u32, f32)> = this
                 .iter()
-                .map(|&(_, j, w)| (j, w / ((out[i as usize] * into[j as usize]).sqrt() + shrinkage)))
+                .map(|&(_, j, w)| {
+                    (
+                        j,
+                        w / ((out[i as usize] * into[j as usize]).sqrt() + shrinkage),
+                    )
+                })
                 .collect();
             keep_best(&mut row, neighbours);
             row.sort_unstable_by_key(|&(j, _)| j);
@@ -117,7 +122,8 @@ impl Sequence {
     pub(crate) fn followers(&self, item: u32, k: usize) -> Vec<(u32, f32)> {
         use crate::similarity::best_first;
         let (items, values) = row(&self.next, item as usize);
-        let mut pairs: Vec<(u32, f32)> = items.iter().copied().zip(values.iter().copied()).collect();
+        let mut pairs: Vec<(u32, f32)> =
+            items.iter().copied().zip(values.iter().copied()).collect();
         keep_best(&mut pairs, k);
         pairs.sort_unstable_by(best_first);
         pairs
@@ -126,7 +132,11 @@ impl Sequence {
 
 /// The weighted ordered pairs `(earlier, later, weight)` of one user's history.
 fn user_pairs(items: &[u32], timestamps: &[i64], window: usize) -> Vec<(u32, u32, f32)> {
-    let mut entries: Vec<(i64, u32)> = timestamps.iter().copied().zip(items.iter().copied()).collect();
+    let mut entries: Vec<(i64, u32)> = timestamps
+        .iter()
+        .copied()
+        .zip(items.iter().copied())
+        .collect();
     entries.sort_unstable();
     // Steps: the rank of each entry's timestamp among the user's distinct timestamps.
     let mut steps = Vec::with_capacity(entries.len());
@@ -181,7 +191,12 @@ mod tests {
     #[test]
     fn counts_what_follows_within_the_window_and_normalises_like_a_cosine() {
         // User 0: 0 then 1 then 2 (timestamps out of item order); user 1: 0 then 2.
-        let s = fit(3, &[(0, 0, 10), (0, 1, 20), (0, 2, 30), (1, 0, 5), (1, 2, 9)], 2, 10);
+        let s = fit(
+            3,
+            &[(0, 0, 10), (0, 1, 20), (0, 2, 30), (1, 0, 5), (1, 2, 9)],
+            2,
+            10,
+        );
         // Raw: T[0,1] = 1, T[0,2] = 1/2 + 1, T[1,2] = 1; out = (2.5, 1, 0), in = (0, 1, 2.5).
         let expect = |raw: f32, out: f32, into: f32| raw / (out * into).sqrt();
         assert!((s.strength(0, 1) - expect(1.0, 2.5, 1.0)).abs() < 1e-6);
