@@ -45,7 +45,9 @@ impl Sequence {
                 user_pairs(&indices[start..end], &timestamps[start..end], window)
             })
             .collect();
-        pairs.par_sort_unstable_by_key(|&(i, j, _)| (i, j));
+        // The weight is part of the key: the duplicates of a pair are then summed in one order
+        // whatever the parallel sort did, so the float sums (and rankings) repeat exactly.
+        pairs.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
         // Sum the duplicates of each (i, j) and the rows and columns.
         let mut merged: Vec<(u32, u32, f32)> = Vec::with_capacity(pairs.len());
         for (i, j, w) in pairs {
