@@ -41,10 +41,12 @@ impl ItemKnn {
         &self.sims
     }
 
-    /// Adds `value(h) * sim(h, j)` to `acc[j]` for every history item `h` and neighbour `j`.
-    pub(crate) fn score(&self, history: &HistoryVector, acc: &mut Accumulator) {
+    /// Adds `scale * value(h) * sim(h, j)` to `acc[j]` for every history item `h` and
+    /// neighbour `j`.
+    pub(crate) fn score(&self, history: &HistoryVector, scale: f32, acc: &mut Accumulator) {
         for (h, w) in history.iter() {
             let (items, sims) = row(&self.sims, h as usize);
+            let w = scale * w;
             for (&j, &s) in items.iter().zip(sims) {
                 acc.add(j, w * s);
             }

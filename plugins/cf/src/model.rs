@@ -128,7 +128,7 @@ impl Cf {
         Ok(with_scratch(|scratch| {
             scratch.items.reset(self.n_items);
             match &self.kind {
-                Kind::Item(m) => m.score(&history, &mut scratch.items),
+                Kind::Item(m) => m.score(&history, 1.0, &mut scratch.items),
                 Kind::User(m) => {
                     let own_row = query.user.filter(|&u| (u as usize) < self.n_users);
                     m.score(&history, own_row, scratch)

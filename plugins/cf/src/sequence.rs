@@ -5,23 +5,26 @@
 //! items with the same timestamp, whose order is unknown, add `1/2` in each direction. The
 //! counts are then normalised like a cosine with shrinkage, `T[i, j] / (sqrt(out(i) · in(j)) +
 //! shrinkage)` with `out(i)` the sum of row `i` and `in(j)` that of column `j` (the shrinkage
-//! damps pairs that rest on a few users), and each row keeps its `neighbours` best entries. Unlike the kNN similarities, `T` is directional: it answers "what comes next".
+//! damps pairs that rest on a few users), and each row keeps its `neighbours` best entries.
+//! Unlike the kNN similarities, `T` is directional: it answers "what comes next".
 
 use rayon::prelude::*;
 
 use crate::accumulator::Accumulator;
 use crate::history::HistoryVector;
-use crate::matrix::{row, Csr};
+use crate::item_knn::ItemKnn;
+use crate::matrix::Csr;
 use crate::similarity::keep_best;
 
 /// At most this many later entries of a user's time-ordered history are paired with each
 /// entry: it bounds the work on histories whose timestamps are all equal (every pair a tie).
 pub(crate) const MAX_FOLLOWERS: usize = 100;
 
-/// The item x item matrix of normalised ordered co-occurrences (row `i`: what follows `i`).
+/// The item x item matrix of normalised ordered co-occurrences (row `i`: what follows `i`),
+/// kept and walked as item-kNN keeps its neighbourhoods.
 #[derive(Debug, Clone)]
 pub(crate) struct Sequence {
-    next: Csr,
+    next: ItemKnn,
 }
 
 impl Sequence {
@@ -88,47 +91,35 @@ impl Sequence {
         }
         let next = Csr::try_new((n_items, n_items), indptr, cols, values)
             .unwrap_or_else(|_| unreachable!("rows are built sorted and in range"));
-        Sequence { next }
+        Sequence::from_matrix(next)
     }
 
     /// Wraps a loaded matrix (square, rows = the followers of each item).
     pub(crate) fn from_matrix(next: Csr) -> Self {
-        Sequence { next }
+        Sequence {
+            next: ItemKnn::from_similarities(next),
+        }
     }
 
     /// The item x item matrix.
     pub(crate) fn matrix(&self) -> &Csr {
-        &self.next
+        self.next.similarities()
     }
 
     /// Adds `weight · w_h · T[h, j]` to `acc[j]` for every history item `h` and follower `j`.
     pub(crate) fn score(&self, history: &HistoryVector, weight: f32, acc: &mut Accumulator) {
-        for (h, w) in history.iter() {
-            let (items, values) = row(&self.next, h as usize);
-            for (&j, &t) in items.iter().zip(values) {
-                acc.add(j, weight * w * t);
-            }
-        }
+        self.next.score(history, weight, acc);
     }
 
     /// `T[from, to]`: 0 unless `to` is one of `from`'s stored followers.
     pub(crate) fn strength(&self, from: u32, to: u32) -> f32 {
-        self.next
-            .get(from as usize, to as usize)
-            .copied()
-            .unwrap_or(0.0)
+        self.next.similarity(from, to)
     }
 
     /// The `k` strongest followers of `item`, best first.
     #[cfg(test)]
     pub(crate) fn followers(&self, item: u32, k: usize) -> Vec<(u32, f32)> {
-        use crate::similarity::best_first;
-        let (items, values) = row(&self.next, item as usize);
-        let mut pairs: Vec<(u32, f32)> =
-            items.iter().copied().zip(values.iter().copied()).collect();
-        keep_best(&mut pairs, k);
-        pairs.sort_unstable_by(best_first);
-        pairs
+        self.next.similar(item, k)
     }
 }
 
