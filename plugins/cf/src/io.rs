@@ -15,12 +15,12 @@
 //! bm25_k1    f32      (0 unless weighting = bm25)
 //! bm25_b     f32      (0 unless weighting = bm25)
 //! recency    f32      recency_decay (version >= 2)
-//! similarity u8       0 = cosine, 1 = dot, 2 = rp3beta (version 3)
+//! similarity u8       0 = cosine, 1 = dot, 2 = rp3beta (version >= 3)
 //! rp3_alpha  f32      only when similarity = 2
 //! rp3_beta   f32      only when similarity = 2
-//! seq_weight f32      sequence_weight (version 4)
-//! seq_shrink f32      sequence_shrinkage (version 4)
-//! seq_window u64      sequence_window (version 4)
+//! seq_weight f32      sequence_weight (version >= 4)
+//! seq_shrink f32      sequence_shrinkage (version >= 4)
+//! seq_window u64      sequence_window (version >= 4)
 //! n_users    u64
 //! n_items    u64
 //! item mode: popularity  f32 x n_items
@@ -28,7 +28,7 @@
 //! user mode: interactions matrix, n_users x n_items (user mode keeps the data and rebuilds its
 //!            indexes on load)
 //! sequence   u8       1 when the model has the ordered co-occurrence matrix, then that
-//!                     matrix, n_items x n_items (version 4)
+//!                     matrix, n_items x n_items (version >= 4)
 //! checksum   u64      FNV-1a 64 of every byte before it
 //!
 //! matrix:    nnz u64, indptr u64 x (rows + 1), indices u32 x nnz, values f32 x nnz (CSR)
