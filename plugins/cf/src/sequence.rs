@@ -31,6 +31,10 @@ impl Sequence {
     /// Counts the ordered pairs of each user's history (`indptr`, `indices`: the users x items
     /// interaction matrix; `timestamps` aligned with `indices`), then normalises (with
     /// `shrinkage`) and keeps the `neighbours` best followers of each of the `n_items` items.
+    ///
+    /// Each row is accumulated on its own, from the places its item takes in the users'
+    /// timelines, so no list of all pairs is ever held: the memory is a few arrays of the
+    /// interactions' length, and each row's sums are added in one fixed order.
     pub(crate) fn fit(
         indptr: &[u64],
         indices: &[u32],
@@ -40,49 +44,34 @@ impl Sequence {
         shrinkage: f32,
         neighbours: usize,
     ) -> Self {
-        let users = indptr.len().saturating_sub(1);
-        let mut pairs: Vec<(u32, u32, f32)> = (0..users)
+        let timeline = Timeline::new(indptr, indices, timestamps, window);
+        let into = timeline.column_sums(n_items);
+        let places = timeline.places(n_items);
+        let rows: Vec<Vec<(u32, f32)>> = (0..n_items)
             .into_par_iter()
-            .flat_map_iter(|u| {
-                let (start, end) = (indptr[u] as usize, indptr[u + 1] as usize);
-                user_pairs(&indices[start..end], &timestamps[start..end], window)
-            })
+            .map_init(
+                || Accumulator::new(n_items),
+                |acc, i| {
+                    acc.reset(n_items);
+                    for &place in &places.1[places.0[i]..places.0[i + 1]] {
+                        timeline.pairs_from(place, |j, w| acc.add(j, w));
+                    }
+                    let out: f32 = acc.iter().map(|(_, w)| w).sum();
+                    let mut row: Vec<(u32, f32)> = acc
+                        .iter()
+                        .map(|(j, w)| (j, w / ((out * into[j as usize]).sqrt() + shrinkage)))
+                        .collect();
+                    keep_best(&mut row, neighbours);
+                    row.sort_unstable_by_key(|&(j, _)| j);
+                    row
+                },
+            )
             .collect();
-        // The weight is part of the key: the duplicates of a pair are then summed in one order
-        // whatever the parallel sort did, so the float sums (and rankings) repeat exactly.
-        pairs.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
-        // Sum the duplicates of each (i, j) and the rows and columns.
-        let mut merged: Vec<(u32, u32, f32)> = Vec::with_capacity(pairs.len());
-        for (i, j, w) in pairs {
-            match merged.last_mut() {
-                Some(last) if (last.0, last.1) == (i, j) => last.2 += w,
-                _ => merged.push((i, j, w)),
-            }
-        }
-        let (mut out, mut into) = (vec![0f32; n_items], vec![0f32; n_items]);
-        for &(i, j, w) in &merged {
-            out[i as usize] += w;
-            into[j as usize] += w;
-        }
         let mut indptr = Vec::with_capacity(n_items + 1);
-        let (mut cols, mut values) = (Vec::new(), Vec::new());
         indptr.push(0usize);
-        let mut rest = merged.as_slice();
-        for i in 0..n_items as u32 {
-            let len = rest.iter().take_while(|p| p.0 == i).count();
-            let (this, tail) = rest.split_at(len);
-            rest = tail;
-            let mut row: Vec<(u32, f32)> = this
-                .iter()
-                .map(|&(_, j, w)| {
-                    (
-                        j,
-                        w / ((out[i as usize] * into[j as usize]).sqrt() + shrinkage),
-                    )
-                })
-                .collect();
-            keep_best(&mut row, neighbours);
-            row.sort_unstable_by_key(|&(j, _)| j);
+        let nnz = rows.iter().map(Vec::len).sum();
+        let (mut cols, mut values) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+        for row in rows {
             for (j, v) in row {
                 cols.push(j);
                 values.push(v);
@@ -123,43 +112,119 @@ impl Sequence {
     }
 }
 
-/// The weighted ordered pairs `(earlier, later, weight)` of one user's history.
-fn user_pairs(items: &[u32], timestamps: &[i64], window: usize) -> Vec<(u32, u32, f32)> {
-    let mut entries: Vec<(i64, u32)> = timestamps
-        .iter()
-        .copied()
-        .zip(items.iter().copied())
-        .collect();
-    entries.sort_unstable();
-    // Steps: the rank of each entry's timestamp among the user's distinct timestamps.
-    let mut steps = Vec::with_capacity(entries.len());
-    let mut step = 0usize;
-    for (n, e) in entries.iter().enumerate() {
-        if n > 0 && e.0 != entries[n - 1].0 {
-            step += 1;
+/// Every user's items in time order, one after the other, with each entry's step: the rank of
+/// its timestamp among its user's distinct ones, offset per user so that a user's first step is
+/// more than `window` steps after the previous user's last (a walk within the window never
+/// crosses into another user, and timestamp ties never span two users).
+struct Timeline {
+    items: Vec<u32>,
+    steps: Vec<u64>,
+    window: usize,
+}
+
+impl Timeline {
+    fn new(indptr: &[u64], indices: &[u32], timestamps: &[i64], window: usize) -> Self {
+        let mut entries: Vec<(i64, u32)> = timestamps
+            .iter()
+            .copied()
+            .zip(indices.iter().copied())
+            .collect();
+        let mut users = Vec::with_capacity(indptr.len().saturating_sub(1));
+        let mut rest = entries.as_mut_slice();
+        for range in indptr.windows(2) {
+            let (user, tail) = rest.split_at_mut((range[1] - range[0]) as usize);
+            users.push(user);
+            rest = tail;
         }
-        steps.push(step);
+        users.into_par_iter().for_each(|user| user.sort_unstable());
+        let mut steps = Vec::with_capacity(entries.len());
+        let mut step = 0u64;
+        for range in indptr.windows(2) {
+            let user = &entries[range[0] as usize..range[1] as usize];
+            step += window as u64 + 1;
+            for (n, e) in user.iter().enumerate() {
+                if n > 0 && e.0 != user[n - 1].0 {
+                    step += 1;
+                }
+                steps.push(step);
+            }
+        }
+        Timeline {
+            items: entries.into_iter().map(|e| e.1).collect(),
+            steps,
+            window,
+        }
     }
-    let mut pairs = Vec::new();
-    for p in 0..entries.len() {
-        for q in p + 1..entries.len().min(p + 1 + MAX_FOLLOWERS) {
-            let d = steps[q] - steps[p];
-            if d > window {
+
+    /// Calls `add(j, w)` for each ordered pair whose earlier side is the entry at `place`: a
+    /// later entry `d` steps on (`1 <= d <= window`) with `1 / d`, an entry with the same
+    /// timestamp (before or after it) with `1/2`; at most [`MAX_FOLLOWERS`] entries on each
+    /// side, and never the item itself.
+    fn pairs_from(&self, place: usize, mut add: impl FnMut(u32, f32)) {
+        let (item, step) = (self.items[place], self.steps[place]);
+        let after = place + 1..self.items.len().min(place + 1 + MAX_FOLLOWERS);
+        for q in after {
+            let d = (self.steps[q] - step) as usize;
+            if d > self.window {
                 break;
             }
-            let (i, j) = (entries[p].1, entries[q].1);
-            if i == j {
-                continue;
+            if self.items[q] != item {
+                add(self.items[q], if d == 0 { 0.5 } else { 1.0 / d as f32 });
             }
-            if d == 0 {
-                pairs.push((i, j, 0.5));
-                pairs.push((j, i, 0.5));
-            } else {
-                pairs.push((i, j, 1.0 / d as f32));
+        }
+        let before = place.saturating_sub(MAX_FOLLOWERS)..place;
+        for q in before.rev() {
+            if self.steps[q] != step {
+                break;
+            }
+            if self.items[q] != item {
+                add(self.items[q], 0.5);
             }
         }
     }
-    pairs
+
+    /// `in(j)`: the sum of column `j` over all pairs, users taken in fixed blocks whose sums
+    /// are added in block order (the same bits on every run and thread count).
+    fn column_sums(&self, n_items: usize) -> Vec<f32> {
+        let len = self.items.len();
+        let block = len.div_ceil(16).max(1);
+        let partial: Vec<Vec<f32>> = (0..len)
+            .step_by(block)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|start| {
+                let mut sums = vec![0f32; n_items];
+                for place in start..(start + block).min(len) {
+                    self.pairs_from(place, |j, w| sums[j as usize] += w);
+                }
+                sums
+            })
+            .collect();
+        let mut into = vec![0f32; n_items];
+        for sums in partial {
+            into.iter_mut().zip(sums).for_each(|(a, b)| *a += b);
+        }
+        into
+    }
+
+    /// Where each item stands in the timeline: `(offsets, places)`, item `i`'s places being
+    /// `places[offsets[i]..offsets[i + 1]]`, ascending.
+    fn places(&self, n_items: usize) -> (Vec<usize>, Vec<usize>) {
+        let mut offsets = vec![0usize; n_items + 1];
+        for &item in &self.items {
+            offsets[item as usize + 1] += 1;
+        }
+        for i in 0..n_items {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut next = offsets.clone();
+        let mut places = vec![0usize; self.items.len()];
+        for (place, &item) in self.items.iter().enumerate() {
+            places[next[item as usize]] = place;
+            next[item as usize] += 1;
+        }
+        (offsets, places)
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +293,74 @@ mod tests {
         let followers: Vec<u32> = s.followers(0, 10).into_iter().map(|p| p.0).collect();
         assert_eq!(followers, [1, 2]);
         assert_eq!(s.strength(0, 3), 0.0);
+    }
+
+    #[test]
+    fn rows_accumulated_in_place_equal_the_definition_summed_over_all_pairs() {
+        // Random timelines with many same-day ties, over a few items so that pairs repeat.
+        let mut state = 7u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % m
+        };
+        let mut rows = Vec::new();
+        for user in 0..60 {
+            let mut items: Vec<u32> = (0..12).collect();
+            let len = 2 + next(9) as usize;
+            for n in 0..len {
+                let pick = n + next((12 - n) as u64) as usize;
+                items.swap(n, pick);
+                rows.push((user, items[n], next(6) as i64));
+            }
+        }
+        rows.sort_unstable();
+        let (window, shrinkage) = (2, 3.0);
+        let users = 60;
+        let mut indptr = vec![0u64; users + 1];
+        rows.iter().for_each(|r| indptr[r.0 + 1] += 1);
+        (0..users).for_each(|u| indptr[u + 1] += indptr[u]);
+        let indices: Vec<u32> = rows.iter().map(|r| r.1).collect();
+        let timestamps: Vec<i64> = rows.iter().map(|r| r.2).collect();
+        let s = Sequence::fit(&indptr, &indices, &timestamps, 12, window, shrinkage, 100);
+        // The definition, pair by pair, in f64.
+        let mut raw = [[0f64; 12]; 12];
+        for user in rows.chunk_by(|a, b| a.0 == b.0) {
+            let mut entries: Vec<(i64, u32)> = user.iter().map(|r| (r.2, r.1)).collect();
+            entries.sort_unstable();
+            let mut distinct: Vec<i64> = entries.iter().map(|e| e.0).collect();
+            distinct.dedup();
+            let step = |t: i64| distinct.binary_search(&t).unwrap();
+            for (p, &(tp, i)) in entries.iter().enumerate() {
+                for &(tq, j) in &entries[p + 1..] {
+                    let d = step(tq) - step(tp);
+                    if d == 0 {
+                        raw[i as usize][j as usize] += 0.5;
+                        raw[j as usize][i as usize] += 0.5;
+                    } else if d <= window {
+                        raw[i as usize][j as usize] += 1.0 / d as f64;
+                    }
+                }
+            }
+        }
+        let out: Vec<f64> = raw.iter().map(|row| row.iter().sum()).collect();
+        let into: Vec<f64> = (0..12)
+            .map(|j| raw.iter().map(|row| row[j]).sum())
+            .collect();
+        let mut compared = 0;
+        for i in 0..12 {
+            for j in 0..12 {
+                let want = raw[i][j] / ((out[i] * into[j]).sqrt() + shrinkage as f64);
+                let got = s.strength(i as u32, j as u32) as f64;
+                assert!(
+                    (got - want).abs() < 1e-6,
+                    "T[{i}, {j}] = {got}, want {want}"
+                );
+                compared += (want > 0.0) as usize;
+            }
+        }
+        assert!(compared > 50, "only {compared} pairs");
     }
 
     #[test]
