@@ -267,6 +267,11 @@ struct EvaluateArgs {
     /// cf.neighbours=50,100,200); replaces the plugin's own search values; repeatable.
     #[arg(long = "search", value_name = "PLUGIN.NAME=V1,V2", requires = "tune")]
     search: Vec<String>,
+    /// Set aside each user's N latest interactions, unread, before the split: the evaluation
+    /// then holds out the ones before them. With 1 it scores on the validation split instead
+    /// of the test items, for choosing settings (or comparing methods) without seeing the test.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    set_aside_latest: usize,
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -455,6 +460,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
             ..ValidationOptions::default()
         },
         baseline: args.baseline,
+        set_aside_latest: args.set_aside_latest,
     };
     let report = evaluate(&dataset, &selected, &options)?;
     print!("{}", report.table());

@@ -11,7 +11,7 @@ mod tune;
 
 pub use ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
 pub use metrics::{Metrics, MetricsAccumulator};
-pub use protocol::{Protocol, Split};
+pub use protocol::{without_latest, Protocol, Split};
 pub use report::{Comparison, EvalReport, PluginResult};
 pub use runner::{
     evaluate, evaluate_plugin, EnsembleOptions, EvalOptions, TuneOptions, ValidationOptions,

@@ -48,6 +48,19 @@ impl fmt::Display for Protocol {
     }
 }
 
+/// `interactions` without each user's `n` latest ones, by timestamp with ties broken by input
+/// order (the order leave-last-out holds out by): evaluating what remains holds out the
+/// interactions before them, a validation split that never reads the set-aside ones.
+pub fn without_latest(interactions: &[Interaction], n: usize) -> Vec<Interaction> {
+    let mut sorted = interactions.to_vec();
+    sorted.sort_unstable_by_key(|i| (i.user, i.timestamp, i.order));
+    let mut kept = Vec::with_capacity(sorted.len());
+    for user_rows in sorted.chunk_by(|a, b| a.user == b.user) {
+        kept.extend_from_slice(&user_rows[..user_rows.len().saturating_sub(n)]);
+    }
+    kept
+}
+
 /// A train/test split of a dataset's interactions.
 #[derive(Debug, Clone, Default)]
 pub struct Split {
@@ -125,6 +138,28 @@ mod tests {
             timestamp,
             order,
         }
+    }
+
+    #[test]
+    fn setting_aside_the_latest_moves_leave_last_out_one_step_back() {
+        let rows = vec![
+            ix(0, 1, 10, 0),
+            ix(0, 2, 30, 1),
+            ix(0, 3, 20, 2),
+            ix(1, 4, 5, 3),
+            ix(2, 5, 7, 4),
+            ix(2, 6, 7, 5),
+            ix(2, 7, 6, 6),
+        ];
+        let kept = without_latest(&rows, 1);
+        // User 0 loses item 2 (time 30), user 1 its only item, user 2 item 6 (the later of
+        // two equal times by input order).
+        let items: Vec<u32> = kept.iter().map(|i| i.item).collect();
+        assert_eq!(items, [1, 3, 7, 5]);
+        let split = Split::new(&kept, Protocol::LeaveLastOut);
+        assert_eq!(split.test, vec![(0, vec![3]), (2, vec![5])]);
+        assert_eq!(without_latest(&rows, 0).len(), rows.len());
+        assert!(without_latest(&rows, 3).is_empty());
     }
 
     #[test]

@@ -10,7 +10,8 @@ use recsys_plugin_api::{Params, Query};
 use super::ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
 use super::tune::{paired_difference, per_user_ndcg, search_space, Search, SearchOverrides};
 use super::{
-    Comparison, EvalReport, Metrics, MetricsAccumulator, PluginResult, Protocol, Split, TrainSet,
+    without_latest, Comparison, EvalReport, Metrics, MetricsAccumulator, PluginResult, Protocol,
+    Split, TrainSet,
 };
 use crate::dataset::Dataset;
 use crate::plugins::{LoadedPlugin, TrainedModel};
@@ -36,6 +37,9 @@ pub struct EvalOptions {
     /// The result every other one is paired against (a label such as `cf`,
     /// `cf:implicit-bm25` or `ensemble`); `None`: the one with the best NDCG.
     pub baseline: Option<String>,
+    /// Each user's this many latest interactions are set aside unread before the split (see
+    /// [`without_latest`]): 1 evaluates on the validation split instead of the test items.
+    pub set_aside_latest: usize,
 }
 
 /// k = 10, leave-last-out, default parameters, no progress, no ensemble, no tuning.
@@ -50,6 +54,7 @@ impl Default for EvalOptions {
             tune: None,
             validation: ValidationOptions::default(),
             baseline: None,
+            set_aside_latest: 0,
         }
     }
 }
@@ -325,7 +330,23 @@ pub fn evaluate(
             )));
         }
     }
-    let split = Split::new(&dataset.interactions, options.protocol);
+    let kept;
+    let interactions = if options.set_aside_latest > 0 {
+        kept = without_latest(&dataset.interactions, options.set_aside_latest);
+        &kept
+    } else {
+        &dataset.interactions
+    };
+    let split = Split::new(interactions, options.protocol);
+    if split.test.is_empty() {
+        let after = match options.set_aside_latest {
+            0 => String::new(),
+            n => format!(" after setting aside each user's {n} latest"),
+        };
+        return Err(crate::Error::Usage(format!(
+            "no user has an interaction to hold out{after} (users need at least 2 interactions)"
+        )));
+    }
     let validation = options.ensemble.is_some() || options.tune.is_some();
     let folds = if validation {
         validation_folds(dataset, &split, options.protocol, &options.validation)
@@ -505,7 +526,13 @@ pub fn evaluate(
     let comparisons = compare(&results, &per_user, options.baseline.as_deref());
     Ok(EvalReport {
         dataset: dataset.name.clone(),
-        protocol: options.protocol.to_string(),
+        protocol: match options.set_aside_latest {
+            0 => options.protocol.to_string(),
+            n => format!(
+                "{}, each user's {n} latest interaction(s) set aside",
+                options.protocol
+            ),
+        },
         k,
         users_evaluated: set.test.len(),
         n_users: dataset.n_users(),

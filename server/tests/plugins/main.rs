@@ -261,6 +261,49 @@ fn musical_instruments_reference_figures() {
     assert!(cf.ndcg >= 0.050, "cf NDCG@10 {} is below 0.050", cf.ndcg);
 }
 
+/// `set_aside_latest: 1` (`recsys evaluate --set-aside-latest 1`) scores on the validation
+/// split: each user's latest interaction is never read and the one before it is held out;
+/// setting aside more than any user has is a clear error, not a table of zeros.
+#[test]
+fn setting_aside_the_latest_interactions_evaluates_on_the_validation_split() {
+    let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
+    let mut registry = PluginRegistry::new();
+    registry.add(load("recsys-plugin-popularity"));
+    let test = evaluate(&dataset, registry.plugins(), &EvalOptions::default()).unwrap();
+    let options = EvalOptions {
+        set_aside_latest: 1,
+        ..EvalOptions::default()
+    };
+    let validation = evaluate(&dataset, registry.plugins(), &options).unwrap();
+    // A 5-core file: every user keeps at least 2 interactions, so all are evaluated again,
+    // each with one training interaction fewer (the held-out one of the test run is gone).
+    assert_eq!(validation.users_evaluated, test.users_evaluated);
+    assert_eq!(
+        validation.train_interactions,
+        test.train_interactions - test.users_evaluated
+    );
+    assert!(
+        validation
+            .protocol
+            .ends_with("each user's 1 latest interaction(s) set aside"),
+        "{}",
+        validation.protocol
+    );
+    let ndcg = |r: &recsys::eval::EvalReport| r.results[0].metrics.unwrap().ndcg;
+    assert_ne!(ndcg(&validation), ndcg(&test));
+    let too_many = EvalOptions {
+        set_aside_latest: 10_000,
+        ..EvalOptions::default()
+    };
+    let error = evaluate(&dataset, registry.plugins(), &too_many)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("no user has an interaction to hold out after setting aside"),
+        "{error}"
+    );
+}
+
 /// The ensemble is tuned on validation users carved from the training data and must match its
 /// best member on the test items (not fall below it by two standard errors of the paired
 /// difference: the guard keeps a blend only when it wins on validation, and 1,429 test users
