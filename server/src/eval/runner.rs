@@ -399,21 +399,20 @@ pub fn evaluate(
         let mut params = plugin.params(&options.params);
         let mut lists = None;
         if let Some(tune) = &options.tune {
-            // The parameters given with `--param` stay fixed; a selected preset is only where
-            // the search starts.
-            let given = options
-                .params
-                .get(plugin.name())
-                .cloned()
-                .unwrap_or_default();
+            // The parameters given with `--param` stay fixed, and so do a selected preset's
+            // (`cf:implicit-bm25` stays the model it names; the search covers the rest). A
+            // plugin's own row also starts from each of its presets.
+            let given = plugin.params(&options.params);
             let space = search_space(plugin.info(), &given, tune.search.get(plugin.name()))?;
-            let presets: Vec<(String, Params)> = plugin
-                .info()
-                .presets
-                .iter()
-                .filter(|p| plugin.preset.as_ref() != Some(&p.name))
-                .map(|p| (p.name.clone(), p.params.clone().overlaid(&given)))
-                .collect();
+            let presets: Vec<(String, Params)> = match plugin.preset {
+                Some(_) => Vec::new(),
+                None => plugin
+                    .info()
+                    .presets
+                    .iter()
+                    .map(|p| (p.name.clone(), p.params.clone().overlaid(&given)))
+                    .collect(),
+            };
             if options.progress {
                 eprintln!(
                     "{}: tuning {} parameter(s) and {} preset(s) on {} validation users",

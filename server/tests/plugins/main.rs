@@ -547,7 +547,8 @@ fn bad_search_values_are_refused_with_the_parameter_named() {
 
 /// A preset (API 1.4) selected as `cf:implicit-bm25` is a row of its own, trained with the
 /// preset's values and the plugin's `--param` values over them, and compared with the best row
-/// user by user; `--tune` tries the presets as starting points, keeping the fixed parameters.
+/// user by user; `--tune` tries the presets as starting points for the plugin's own row,
+/// keeping the fixed parameters, and tunes a preset row without changing the preset's values.
 #[test]
 fn a_preset_is_a_row_of_its_own_and_a_start_for_tuning() {
     let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
@@ -628,6 +629,26 @@ fn a_preset_is_a_row_of_its_own_and_a_start_for_tuning() {
     for trial in &report.tuning[0].trials {
         assert_eq!(trial.params.get("neighbours"), Some(&7.into()), "{trial:?}");
     }
+    // A preset row stays the model it names: its values are fixed like given ones, and the
+    // search covers only what it leaves open (here: cf:rp3beta's alpha, beta, neighbours...).
+    let rp3beta = registry.select("cf:rp3beta").unwrap();
+    let preset = &cf.info().preset_named("rp3beta").unwrap().params;
+    let report = evaluate(&dataset, &rp3beta, &tuned).unwrap();
+    let tuning = &report.tuning[0];
+    assert!(tuning.trials.iter().all(|t| t.preset.is_none()));
+    assert!(tuning.space.contains_key("rp3_beta"), "{:?}", tuning.space);
+    for (name, _) in preset.iter() {
+        assert!(!tuning.space.contains_key(name), "{name} searched");
+    }
+    for trial in &tuning.trials {
+        assert_eq!(
+            trial.params.clone().overlaid(preset),
+            trial.params,
+            "{trial:?}"
+        );
+        assert_eq!(trial.params.get("neighbours"), Some(&7.into()), "{trial:?}");
+    }
+    assert!(tuning.trials.len() > 1);
 
     let err = registry.select("cf:nope").unwrap_err().to_string();
     assert!(
