@@ -475,7 +475,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         let weights: Vec<String> = spec
             .members
             .iter()
-            .map(|m| format!("{}={}", m.plugin, m.weight))
+            .map(|m| format!("{}={}", m.label(), m.weight))
             .collect();
         eprintln!(
             "ensemble written to {} (weights {}, rank constant {})",

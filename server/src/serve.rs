@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use crate::config::Settings;
 use crate::dataset::Dataset;
 use crate::engine::Engine;
-use crate::eval::{EnsembleSpec, EvalReport};
+use crate::eval::{EnsembleMember, EnsembleSpec, EvalReport};
 use crate::live::{
     EmbeddedStore, EventBus, Live, LiveCounters, MemoryBus, PreferenceStore, Topics,
 };
@@ -179,7 +179,7 @@ pub fn build_engine(settings: &Settings, dataset: &Dataset, progress: bool) -> R
                 start.elapsed().as_secs_f64(),
                 spec.members
                     .iter()
-                    .map(|m| format!("{} {:.2}", m.plugin, m.weight))
+                    .map(|m| format!("{} {:.2}", m.label(), m.weight))
                     .collect::<Vec<_>>()
                     .join(", "),
                 path.display()
@@ -241,7 +241,8 @@ fn read_report(ensemble: &Path) -> Option<EvalReport> {
 fn tuned_earlier(path: &Path, dataset: &Dataset, plugins: &str) -> Option<EnsembleSpec> {
     let spec = read_ensemble(path).ok()?;
     let mut wanted: Vec<&str> = plugins.split(',').map(str::trim).collect();
-    let mut members: Vec<&str> = spec.members.iter().map(|m| m.plugin.as_str()).collect();
+    let labels: Vec<String> = spec.members.iter().map(EnsembleMember::label).collect();
+    let mut members: Vec<&str> = labels.iter().map(String::as_str).collect();
     wanted.sort_unstable();
     members.sort_unstable();
     let report = read_report(path);

@@ -134,6 +134,7 @@ impl EngineBuilder {
             .iter()
             .map(|p| EnsembleMember {
                 plugin: p.name().to_string(),
+                preset: p.preset.clone(),
                 version: p.info().version.clone(),
                 params: p.params(&self.params),
                 weight: 1.0,
@@ -188,6 +189,7 @@ impl EngineBuilder {
             let caps = &plugin.info().capabilities;
             members.push(Member {
                 model,
+                label: m.label(),
                 weight: m.weight,
                 similar: caps.contains(&Capability::SimilarItems),
                 explain: caps.contains(&Capability::Explain),

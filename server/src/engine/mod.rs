@@ -115,6 +115,8 @@ type Vote = (usize, usize, f64);
 #[derive(Debug)]
 struct Member {
     model: TrainedModel,
+    /// `plugin` or `plugin:preset` (two members may be the same plugin).
+    label: String,
     weight: f64,
     similar: bool,
     explain: bool,
@@ -155,11 +157,12 @@ impl Engine {
         &self.version
     }
 
-    /// The names of the members in use (weight > 0), and whether each is still healthy.
+    /// The members in use (weight > 0) by label (`cf`, `cf:implicit-bm25`), with their
+    /// weights and whether each is still healthy.
     pub fn members(&self) -> Vec<(String, f64, Option<String>)> {
         self.members
             .iter()
-            .map(|m| (m.model.name().to_string(), m.weight, m.model.failure()))
+            .map(|m| (m.label.clone(), m.weight, m.model.failure()))
             .collect()
     }
 
@@ -252,7 +255,7 @@ impl Engine {
             sources: sources
                 .iter()
                 .map(|&(m, rank, s)| Source {
-                    plugin: self.members[m].model.name().to_string(),
+                    plugin: self.members[m].label.clone(),
                     rank,
                     share: s / score,
                 })

@@ -306,6 +306,10 @@ impl FusionInput {
 pub struct EnsembleMember {
     /// Plugin name.
     pub plugin: String,
+    /// The preset the member was selected with (`cf:implicit-bm25`), if any; `params` already
+    /// hold its values, so this only names the member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
     /// Plugin version it was tuned with.
     pub version: String,
     /// Training parameters.
@@ -338,6 +342,16 @@ pub struct EnsembleSpec {
     pub dataset: String,
     /// Metrics on the held-out test items.
     pub test_metrics: Option<Metrics>,
+}
+
+impl EnsembleMember {
+    /// `plugin` or `plugin:preset`, as `--plugins` selects it.
+    pub fn label(&self) -> String {
+        match &self.preset {
+            Some(preset) => format!("{}:{preset}", self.plugin),
+            None => self.plugin.clone(),
+        }
+    }
 }
 
 impl EnsembleSpec {
@@ -453,6 +467,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn members_are_named_with_their_preset_and_older_files_have_none() {
+        let json = r#"{"plugin": "cf", "version": "0.1.0", "params": {"neighbours": 7},
+                       "weight": 1.0, "validation_ndcg": 0.1}"#;
+        let mut member: EnsembleMember = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            (member.preset.as_deref(), member.label()),
+            (None, "cf".into())
+        );
+        assert!(!serde_json::to_string(&member).unwrap().contains("preset"));
+        member.preset = Some("implicit-bm25".into());
+        assert_eq!(member.label(), "cf:implicit-bm25");
+        let back: EnsembleMember =
+            serde_json::from_str(&serde_json::to_string(&member).unwrap()).unwrap();
+        assert_eq!(back.label(), "cf:implicit-bm25");
     }
 
     #[test]

@@ -470,6 +470,7 @@ pub fn evaluate(
             let alone = score_lists(&lists, &tuning_users, k, set.n_items()).ndcg;
             member_specs.push(EnsembleMember {
                 plugin: plugin.name().to_string(),
+                preset: plugin.preset.clone(),
                 version: plugin.info().version.clone(),
                 params,
                 weight: 0.0,

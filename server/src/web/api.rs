@@ -480,7 +480,7 @@ pub async fn plugins(State(state): State<AppState>) -> Json<Value> {
             let version = spec
                 .members
                 .iter()
-                .find(|m| m.plugin == name)
+                .find(|m| m.label() == name)
                 .map(|m| m.version.clone());
             json!({
                 "name": name,

@@ -77,7 +77,9 @@ fn fixture() -> &'static Fixture {
         let engine = Engine::builder()
             .plugin_dir(artifact_dir())
             .expect("plugin dir")
-            .plugins("cf,mf")
+            // cf twice (its defaults, and implicit's BM25 model by its preset): members are
+            // named by label.
+            .plugins("cf,cf:implicit-bm25,mf")
             .train(&dataset)
             .unwrap_or_else(|e| {
                 panic!("training failed (build the plugins first: `cargo build --workspace`): {e}")
@@ -763,7 +765,9 @@ async fn recommendations_are_folded_in_and_explained() {
             .collect();
         assert!(!plugins.is_empty());
         assert!(
-            plugins.iter().all(|p| ["cf", "mf"].contains(p)),
+            plugins
+                .iter()
+                .all(|p| ["cf", "cf:implicit-bm25", "mf"].contains(p)),
             "{plugins:?}"
         );
     }
@@ -961,9 +965,14 @@ async fn evaluation_and_eda_when_present() {
     .await;
     let reply = app.get("/api/evaluation", As::Nobody).await.json();
     assert_eq!(reply["dataset"], "synth");
-    assert_eq!(reply["ensemble"]["members"].as_array().unwrap().len(), 2);
+    assert_eq!(reply["ensemble"]["members"].as_array().unwrap().len(), 3);
+    assert_eq!(reply["ensemble"]["members"][1]["preset"], "implicit-bm25");
     let page = app.get("/evaluation", As::Nobody).await;
     assert!(page.body.contains("id=\"ensemble\""));
+    assert!(
+        page.body.contains("<td>cf:implicit-bm25</td>"),
+        "members are named by label"
+    );
     assert!(
         page.body.contains("mf -0.0123 ± 0.0045"),
         "the paired comparison is on the page"
@@ -978,8 +987,10 @@ async fn evaluation_and_eda_when_present() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 2);
-    assert!(names.contains(&"cf") && names.contains(&"mf"));
+    assert_eq!(names, ["cf", "cf:implicit-bm25", "mf"]);
+    for member in plugins["members"].as_array().unwrap() {
+        assert!(member["version"].is_string(), "{member}");
+    }
     assert!(plugins["members"][0]["healthy"].as_bool().unwrap());
     assert!(plugins["members"][0]["weight"].as_f64().unwrap() > 0.0);
     assert_eq!(plugins["search"], true);
