@@ -140,17 +140,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn setting_aside_the_latest_moves_leave_last_out_one_step_back() {
-        let rows = vec![
+    /// Three users: 0 with three times, 1 with one interaction, 2 with two equal times.
+    fn rows() -> Vec<Interaction> {
+        vec![
             ix(0, 1, 10, 0),
             ix(0, 2, 30, 1),
             ix(0, 3, 20, 2),
             ix(1, 4, 5, 3),
             ix(2, 5, 7, 4),
             ix(2, 6, 7, 5),
-            ix(2, 7, 6, 6),
-        ];
+        ]
+    }
+
+    #[test]
+    fn setting_aside_the_latest_moves_leave_last_out_one_step_back() {
+        let mut rows = rows();
+        rows.push(ix(2, 7, 6, 6));
         let kept = without_latest(&rows, 1);
         // User 0 loses item 2 (time 30), user 1 its only item, user 2 item 6 (the later of
         // two equal times by input order).
@@ -164,15 +169,7 @@ mod tests {
 
     #[test]
     fn leave_last_out_takes_the_latest_and_breaks_ties_by_input_order() {
-        let rows = vec![
-            ix(0, 1, 10, 0),
-            ix(0, 2, 30, 1),
-            ix(0, 3, 20, 2),
-            ix(1, 4, 5, 3),
-            ix(2, 5, 7, 4),
-            ix(2, 6, 7, 5),
-        ];
-        let split = Split::new(&rows, Protocol::LeaveLastOut);
+        let split = Split::new(&rows(), Protocol::LeaveLastOut);
         assert_eq!(split.test, vec![(0, vec![2]), (2, vec![6])]);
         let train: Vec<(u32, u32)> = split.train.iter().map(|i| (i.user, i.item)).collect();
         assert_eq!(train, vec![(0, 1), (0, 3), (1, 4), (2, 5)]);
