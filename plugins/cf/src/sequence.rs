@@ -46,14 +46,14 @@ impl Sequence {
     ) -> Self {
         let timeline = Timeline::new(indptr, indices, timestamps, window);
         let into = timeline.column_sums(n_items);
-        let places = timeline.places(n_items);
+        let (offsets, places) = timeline.places(n_items);
         let rows: Vec<Vec<(u32, f32)>> = (0..n_items)
             .into_par_iter()
             .map_init(
                 || Accumulator::new(n_items),
                 |acc, i| {
                     acc.reset(n_items);
-                    for &place in &places.1[places.0[i]..places.0[i + 1]] {
+                    for &place in &places[offsets[i]..offsets[i + 1]] {
                         timeline.pairs_from(place, |j, w| acc.add(j, w));
                     }
                     let out: f32 = acc.iter().map(|(_, w)| w).sum();
