@@ -243,6 +243,15 @@ impl UserCandidates {
         if relevant.is_empty() || k == 0 {
             return 0.0;
         }
+        // A user none of whose relevant items is listed scores 0 whatever the fusion: most
+        // users, on sparse data, so they are not scored at all.
+        if !self
+            .items
+            .iter()
+            .any(|item| relevant.binary_search(item).is_ok())
+        {
+            return 0.0;
+        }
         scores.clear();
         scores.extend((0..self.items.len()).map(|i| self.score(fusion, i)));
         let mut ranks: Vec<usize> = self
