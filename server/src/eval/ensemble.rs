@@ -61,6 +61,7 @@ impl Fusion {
         k: usize,
         n_items: usize,
     ) -> Metrics {
+        input.check_k(k);
         // Fixed chunks merged in order, so that the sums do not depend on scheduling.
         input
             .users
@@ -81,6 +82,7 @@ impl Fusion {
 
     /// NDCG@k of the fused list of every user.
     pub fn per_user_ndcg(&self, input: &FusionInput, relevant: &[&[u32]], k: usize) -> Vec<f64> {
+        input.check_k(k);
         input
             .users
             .par_iter()
@@ -95,6 +97,7 @@ impl Fusion {
     /// without building the lists (each relevant item's rank is counted, not sorted for), which
     /// is what tuning asks hundreds of times.
     pub fn mean_ndcg(&self, input: &FusionInput, relevant: &[&[u32]], k: usize) -> f64 {
+        input.check_k(k);
         // The chunks and the order of the sums of `score`.
         let total = input
             .users
@@ -120,7 +123,7 @@ impl Fusion {
     /// (weight 1, the others 0). A blend must earn its complexity: on small validation sets a
     /// tuned blend's edge is often noise.
     pub fn tune_guarded(lists: &[Vec<Vec<u32>>], relevant: &[&[u32]], k: usize) -> (Fusion, f64) {
-        let input = FusionInput::new(lists);
+        let input = FusionInput::new(lists, k);
         let (tuned, tuned_ndcg) = Self::tune(&input, relevant, k);
         let single = |p: usize| Fusion {
             weights: (0..lists.len())
@@ -195,6 +198,8 @@ impl Fusion {
 pub struct FusionInput {
     users: Vec<UserCandidates>,
     n_lists: usize,
+    /// The largest k the candidates were kept for.
+    k: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -280,8 +285,18 @@ impl UserCandidates {
 }
 
 impl FusionInput {
-    /// Indexes `lists[p][u]` (every plugin has one list per user, users in the same order).
-    pub fn new(lists: &[Vec<Vec<u32>>]) -> FusionInput {
+    /// Indexes `lists[p][u]` (every plugin has one list per user, users in the same order) for
+    /// fusions scored at `k` or less.
+    ///
+    /// A user's candidates leave out the items that at least `k` others outrank under every
+    /// fusion (nonnegative weights, rank constant >= 0): `j` outranks `i` whatever the weights
+    /// when every list holding `i` holds `j` higher, so `i` scores less than `j` whenever it
+    /// scores at all. Such an item is never in a fused top `k`, and it never decides another
+    /// item's place in it (an item it passes has its `k` dominators above it too: the first `k`
+    /// of them in any order consistent with dominance are kept), so every list, metric and
+    /// NDCG below is the one of the full candidate set, to the bit. Deep items of one list
+    /// only, most of the union on real data, are dropped at once.
+    pub fn new(lists: &[Vec<Vec<u32>>], k: usize) -> FusionInput {
         let n_lists = lists.len();
         let n_users = lists.first().map_or(0, Vec::len);
         let users = (0..n_users)
@@ -299,14 +314,81 @@ impl FusionInput {
                         ranks[at * n_lists + p] = rank as u32 + 1;
                     }
                 }
-                UserCandidates {
+                let all = UserCandidates {
                     items,
                     ranks,
                     n_lists,
-                }
+                };
+                let user_lists: Vec<&[u32]> = lists.iter().map(|l| l[u].as_slice()).collect();
+                all.without_outranked(&user_lists, &position, k)
             })
             .collect();
-        FusionInput { users, n_lists }
+        FusionInput { users, n_lists, k }
+    }
+
+    /// Panics when a fusion is scored at a larger `k` than the input was pruned for.
+    fn check_k(&self, k: usize) {
+        assert!(
+            k <= self.k,
+            "fusion input indexed for k <= {}, scored at k = {k}",
+            self.k
+        );
+    }
+}
+
+impl UserCandidates {
+    fn ranks_of(&self, i: usize) -> &[u32] {
+        &self.ranks[i * self.n_lists..(i + 1) * self.n_lists]
+    }
+
+    /// The candidates without those that `k` others outrank under every fusion (see
+    /// [`FusionInput::new`]); `lists` are this user's lists, `position` each item's index.
+    fn without_outranked(
+        self,
+        lists: &[&[u32]],
+        position: &FxHashMap<u32, usize>,
+        k: usize,
+    ) -> UserCandidates {
+        let outranked = |i: usize| {
+            let own = self.ranks_of(i);
+            // Whoever outranks `i` is above it in its best list, so that list bounds the count.
+            let Some((best, &rank)) = own
+                .iter()
+                .enumerate()
+                .filter(|&(_, &r)| r > 0)
+                .min_by_key(|&(_, &r)| r)
+            else {
+                return false;
+            };
+            if (rank as usize) <= k {
+                return false;
+            }
+            let above = &lists[best][..rank as usize - 1];
+            if own.iter().filter(|&&r| r > 0).count() == 1 {
+                return true; // in that list only: the `rank - 1 >= k` items above it
+            }
+            let higher_everywhere = |j: usize| {
+                let theirs = self.ranks_of(j);
+                own.iter()
+                    .zip(theirs)
+                    .all(|(&r, &t)| r == 0 || (t > 0 && t < r))
+            };
+            above
+                .iter()
+                .filter(|item| higher_everywhere(position[item]))
+                .take(k)
+                .count()
+                == k
+        };
+        let keep: Vec<usize> = (0..self.items.len()).filter(|&i| !outranked(i)).collect();
+        UserCandidates {
+            items: keep.iter().map(|&i| self.items[i]).collect(),
+            ranks: keep
+                .iter()
+                .flat_map(|&i| self.ranks_of(i).iter().copied())
+                .collect(),
+            n_lists: self.n_lists,
+        }
     }
 }
 
@@ -406,7 +488,7 @@ mod tests {
             weights: vec![1.0, 1.0],
             rank_constant: 10.0,
         };
-        let input = FusionInput::new(&[bad.clone(), good.clone()]);
+        let input = FusionInput::new(&[bad.clone(), good.clone()], 1);
         assert_eq!(equal.score(&input, &rel, 1, 300).ndcg, 0.0);
         let (fusion, ndcg) = Fusion::tune(&input, &rel, 1);
         assert!((ndcg - 1.0).abs() < 1e-9, "{ndcg}");
@@ -448,7 +530,16 @@ mod tests {
             relevant.push(r);
         }
         let rel: Vec<&[u32]> = relevant.iter().map(Vec::as_slice).collect();
-        let input = FusionInput::new(&lists);
+        let everything = FusionInput::new(&lists, usize::MAX);
+        let candidates = |input: &FusionInput| input.users.iter().map(|u| u.items.len()).sum();
+        let all: usize = candidates(&everything);
+        let pruned: Vec<FusionInput> = [1, 5, 10, 20]
+            .iter()
+            .map(|&k| FusionInput::new(&lists, k))
+            .collect();
+        // Deep items of one list are dropped at k = 1 and 5, and fewer at larger k.
+        let kept: Vec<usize> = pruned.iter().map(candidates).collect();
+        assert!(kept[0] < kept[1] && kept[1] < all, "{kept:?} of {all}");
         for (weights, c) in [
             (vec![1.0, 1.0, 1.0], 2.0),
             (vec![0.0, 0.25, 4.0], 10.0),
@@ -460,14 +551,20 @@ mod tests {
                 weights,
                 rank_constant: c,
             };
-            for k in [1, 5, 10, 20] {
-                let scored = fusion.score(&input, &rel, k, 40).ndcg;
+            for (k, input) in [1, 5, 10, 20].into_iter().zip(&pruned) {
+                let scored = fusion.score(input, &rel, k, 40);
                 assert_eq!(
-                    fusion.mean_ndcg(&input, &rel, k),
-                    scored,
+                    fusion.mean_ndcg(input, &rel, k),
+                    scored.ndcg,
                     "{fusion:?} k {k}"
                 );
-                let per_user = fusion.per_user_ndcg(&input, &rel, k);
+                // The pruned candidates give what all of them give, every metric.
+                assert_eq!(
+                    format!("{scored:?}"),
+                    format!("{:?}", fusion.score(&everything, &rel, k, 40)),
+                    "{fusion:?} k {k}"
+                );
+                let per_user = fusion.per_user_ndcg(input, &rel, k);
                 for (u, value) in per_user.iter().enumerate() {
                     let mut acc = MetricsAccumulator::new(0);
                     let fused = fusion.fuse(&[&lists[0][u], &lists[1][u], &lists[2][u]], k);

@@ -491,7 +491,7 @@ pub fn evaluate(
             .iter()
             .map(|&i| test_lists[i].take().unwrap_or_default())
             .collect();
-        let input = FusionInput::new(&member_lists);
+        let input = FusionInput::new(&member_lists, k);
         let metrics = fusion.score(&input, &test_relevant, k, set.n_items());
         per_user.push(Some(fusion.per_user_ndcg(&input, &test_relevant, k)));
         if options.progress {
