@@ -414,11 +414,24 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
     let data = evaluation_files(&args)?;
     let registry = registry(settings, args.plugin_dir)?;
     let selected = registry.select(&args.plugins)?;
+    registry.check_param_plugins(
+        settings.plugins.params.keys().map(String::as_str),
+        "the configuration's [plugins.params]",
+    )?;
     let mut params = settings.plugins.params.clone();
     for spec in &args.params {
         let (plugin, name, value) =
             parse_param(spec).with_context(|| format!("bad --param `{spec}`"))?;
+        registry.check_param_plugins([plugin.as_str()], &format!("--param `{spec}`"))?;
         params.entry(plugin).or_default().set(&name, value);
+    }
+    // Checked before the data are read: a long run must not end in a path that cannot be
+    // written.
+    if let Some(path) = &args.json {
+        writable(path, "--json")?;
+    }
+    if args.ensemble {
+        writable(&args.ensemble_out, "--ensemble-out")?;
     }
     let e = &settings.evaluate;
     let protocol = Protocol::parse(
@@ -426,12 +439,12 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         args.holdout_fraction.unwrap_or(e.holdout_fraction),
         args.seed.unwrap_or(e.seed),
     )?;
-    let dataset = Dataset::read(&data, args.format)?;
-    if !args.quiet {
-        print_read_summary(&dataset);
-    }
-    if dataset.interactions.is_empty() {
-        bail!("the data files hold no interactions (metadata alone cannot be evaluated)");
+    if args.ensemble && selected.len() < 2 {
+        bail!(
+            "--ensemble fuses several plugins, and only `{}` is selected: select two or more \
+             with --plugins",
+            args.plugins
+        );
     }
     let ensemble = args.ensemble.then_some(EnsembleOptions {
         depth: args.ensemble_depth,
@@ -441,6 +454,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         for spec in &args.search {
             let (plugin, name, values) =
                 parse_search(spec).with_context(|| format!("bad --search `{spec}`"))?;
+            registry.check_param_plugins([plugin.as_str()], &format!("--search `{spec}`"))?;
             search.entry(plugin).or_default().insert(name, values);
         }
         Some(TuneOptions { search })
@@ -462,6 +476,23 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         baseline: args.baseline,
         set_aside_latest: args.set_aside_latest,
     };
+    options.check()?;
+    let dataset = Dataset::read(&data, args.format)?;
+    if args.quiet {
+        // Quiet hides progress, not lost records.
+        let malformed = dataset.report.problem_count();
+        if malformed > 0 {
+            eprintln!(
+                "warning: {malformed} malformed line(s) skipped (listed without -q, and in the \
+                 --json report)"
+            );
+        }
+    } else {
+        print_read_summary(&dataset);
+    }
+    if dataset.interactions.is_empty() {
+        bail!("the data files hold no interactions (metadata alone cannot be evaluated)");
+    }
     let report = evaluate(&dataset, &selected, &options)?;
     print!("{}", report.table());
     if let Some(path) = &args.json {
@@ -486,6 +517,25 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
     }
     if report.results.iter().all(|r| r.metrics.is_none()) {
         bail!("every plugin failed");
+    }
+    Ok(())
+}
+
+/// Fails unless `path`'s directory exists (the file itself is written at the end).
+fn writable(path: &std::path::Path, flag: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.is_dir() {
+        bail!("{flag} {}: is a directory", path.display());
     }
     Ok(())
 }
@@ -516,7 +566,10 @@ fn print_read_summary(dataset: &Dataset) {
         eprintln!("  skipped {}:{}: {}", p.file.display(), p.line, p.reason);
     }
     if r.problem_count() > 5 {
-        eprintln!("  ... {} malformed lines in all", r.problem_count());
+        eprintln!(
+            "  ... {} malformed lines in all (each with its reason in the --json report)",
+            r.problem_count()
+        );
     }
 }
 

@@ -312,8 +312,16 @@ pub(crate) fn sniff(line: &[u8]) -> JsonKind {
     }
 }
 
-/// Deserializes one JSON object line, explaining failures.
+/// Deserializes one JSON object line, explaining failures. A line that is not UTF-8 is not
+/// JSON, whichever field the bad bytes are in: every reader (evaluation, EDA, ingest) gives
+/// it the same verdict, even those that skip the field.
 fn from_line<'a, T: Deserialize<'a>>(line: &'a [u8]) -> Result<T, String> {
+    if let Err(e) = std::str::from_utf8(line) {
+        return Err(format!(
+            "not UTF-8: invalid byte at offset {}",
+            e.valid_up_to()
+        ));
+    }
     let first = line.trim_ascii_start().first().copied();
     if first != Some(b'{') {
         return Err(match serde_json::from_slice::<IgnoredAny>(line) {
@@ -621,6 +629,21 @@ mod tests {
 
     fn reason(line: &str) -> String {
         parse_rating(line.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_malformed_for_every_reader() {
+        // The bad byte is in `summary`, which the interaction reader skips: it must still
+        // refuse the line, as the full review reader (EDA, ingest) does.
+        let mut line = br#"{"reviewerID": "A", "asin": "B", "overall": 5.0, "unixReviewTime": 1, "summary": "caf"#.to_vec();
+        line.extend_from_slice(b"\xe9\"}");
+        let expected = format!("not UTF-8: invalid byte at offset {}", line.len() - 3);
+        assert_eq!(parse_rating(&line).unwrap_err(), expected);
+        assert_eq!(parse_review(&line).unwrap_err(), expected);
+        let mut product = br#"{"asin": "B", "title": "caf"#.to_vec();
+        product.extend_from_slice(b"\xe9\"}");
+        let refused = ProductLine::parse(&product).err();
+        assert!(refused.is_some_and(|reason| reason.starts_with("not UTF-8")));
     }
 
     #[test]

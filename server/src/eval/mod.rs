@@ -12,7 +12,7 @@ mod tune;
 pub use ensemble::{EnsembleMember, EnsembleSpec, Fusion, FusionInput};
 pub use metrics::{Metrics, MetricsAccumulator};
 pub use protocol::{without_latest, Protocol, Split};
-pub use report::{Comparison, EvalReport, PluginResult};
+pub use report::{Comparison, EvalReport, FileSummary, PluginResult, ProblemSummary, ReadSummary};
 pub use runner::{
     evaluate, evaluate_plugin, EnsembleOptions, EvalOptions, TuneOptions, ValidationOptions,
 };

@@ -39,6 +39,79 @@ pub struct Comparison {
     pub standard_error: f64,
 }
 
+/// What reading the data files met, as the `--json` report keeps it: nothing the readers
+/// skipped goes unrecorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadSummary {
+    /// One entry per file, in the order given.
+    pub files: Vec<FileSummary>,
+    /// Malformed lines in all the files.
+    pub malformed: u64,
+    /// The malformed lines with their reasons, in reading order (the first
+    /// [`MAX_KEPT_PROBLEMS`](crate::dataset::MAX_KEPT_PROBLEMS)).
+    pub problems: Vec<ProblemSummary>,
+    /// Interactions dropped because a later one had the same (user, item).
+    pub duplicates_collapsed: u64,
+}
+
+/// One data file's counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileSummary {
+    /// The file, as given.
+    pub path: String,
+    /// Its format (given or detected).
+    pub format: String,
+    /// Lines read.
+    pub lines: u64,
+    /// Records read.
+    pub records: u64,
+    /// Lines that could not be used.
+    pub malformed: u64,
+    /// Records accepted after a documented repair.
+    pub repaired: u64,
+}
+
+/// One malformed line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemSummary {
+    /// The file it is in.
+    pub file: String,
+    /// Its 1-based line number.
+    pub line: u64,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl From<&crate::dataset::ReadReport> for ReadSummary {
+    fn from(report: &crate::dataset::ReadReport) -> Self {
+        ReadSummary {
+            files: report
+                .files
+                .iter()
+                .map(|f| FileSummary {
+                    path: f.path.display().to_string(),
+                    format: f.format.to_string(),
+                    lines: f.lines,
+                    records: f.records,
+                    malformed: f.malformed,
+                    repaired: f.repaired,
+                })
+                .collect(),
+            malformed: report.problem_count(),
+            problems: report
+                .problems
+                .iter()
+                .map(|p| ProblemSummary {
+                    file: p.file.display().to_string(),
+                    line: p.line,
+                    reason: p.reason.clone(),
+                })
+                .collect(),
+            duplicates_collapsed: report.duplicates_collapsed,
+        }
+    }
+}
+
 /// A whole evaluation run, as printed and as written with `--json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvalReport {
@@ -67,6 +140,9 @@ pub struct EvalReport {
     /// The tuned ensemble, with `--ensemble`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ensemble: Option<EnsembleSpec>,
+    /// What reading the data met (absent in reports written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<ReadSummary>,
 }
 
 impl EvalReport {

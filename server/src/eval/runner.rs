@@ -59,6 +59,35 @@ impl Default for EvalOptions {
     }
 }
 
+impl EvalOptions {
+    /// Refuses values that would silently mean something else: k = 0 (an all-zero table), an
+    /// ensemble depth below k, no validation fold or no validation user.
+    pub fn check(&self) -> Result<()> {
+        let usage = |message: String| Err(crate::Error::Usage(message));
+        if self.k == 0 {
+            return usage("k must be at least 1".into());
+        }
+        if let Some(ensemble) = &self.ensemble {
+            if ensemble.depth < self.k {
+                return usage(format!(
+                    "the ensemble depth ({}) must be at least k ({}): each member ranks that \
+                     many items before fusion",
+                    ensemble.depth, self.k
+                ));
+            }
+        }
+        if self.ensemble.is_some() || self.tune.is_some() {
+            if self.validation.max_folds == 0 {
+                return usage("at least 1 validation fold is needed".into());
+            }
+            if self.validation.max_users == 0 {
+                return usage("at least 1 validation user is needed".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How plugin parameters are tuned (`recsys evaluate --tune`).
 #[derive(Debug, Clone, Default)]
 pub struct TuneOptions {
@@ -297,7 +326,7 @@ fn validation_folds(
     let mut folds = Vec::new();
     let mut remaining = split.train.clone();
     let mut covered = 0;
-    while folds.len() < options.max_folds.max(1) && covered < options.min_users {
+    while folds.len() < options.max_folds && covered < options.min_users {
         let fold = Split::new(&remaining, protocol);
         if fold.test.is_empty() {
             break;
@@ -317,6 +346,7 @@ pub fn evaluate(
     plugins: &[LoadedPlugin],
     options: &EvalOptions,
 ) -> Result<EvalReport> {
+    options.check()?;
     let k = options.k;
     if let Some(baseline) = &options.baseline {
         let mut labels: Vec<String> = plugins.iter().map(LoadedPlugin::label).collect();
@@ -354,7 +384,7 @@ pub fn evaluate(
         Vec::new()
     };
     let set = TrainSet::new(dataset, split);
-    let depth = options.ensemble.as_ref().map_or(k, |e| e.depth.max(k));
+    let depth = options.ensemble.as_ref().map_or(k, |e| e.depth);
     // Per fold, a deterministic, evenly spread sample of its validation users.
     let per_fold = options
         .validation
@@ -542,6 +572,7 @@ pub fn evaluate(
         tuning: tunings,
         comparisons,
         ensemble,
+        read: Some((&dataset.report).into()),
     })
 }
 

@@ -90,7 +90,7 @@ impl PluginRegistry {
             }
             return Ok(self.plugins.clone());
         }
-        selection
+        let selected: Vec<LoadedPlugin> = selection
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -113,7 +113,43 @@ impl PluginRegistry {
                     ))
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        if selected.is_empty() {
+            let known = listed(self.plugins.iter().map(|p| p.name()));
+            return Err(Error::Usage(format!(
+                "no plugin selected: give `all` or names from: {known}"
+            )));
+        }
+        for (i, plugin) in selected.iter().enumerate() {
+            if selected[..i].iter().any(|p| p.label() == plugin.label()) {
+                return Err(Error::Usage(format!(
+                    "`{}` is selected twice (its results and ensemble weights could not be \
+                     told apart)",
+                    plugin.label()
+                )));
+            }
+        }
+        Ok(selected)
+    }
+
+    /// Refuses parameters for a plugin that is not loaded: `cff.neighbours=8` would otherwise
+    /// be silently ignored and `cf` trained with its default. `names` are the plugin names the
+    /// parameters are given for; `source` says where they come from (`--param`, a config
+    /// file), for the message.
+    pub fn check_param_plugins<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+        source: &str,
+    ) -> Result<()> {
+        for name in names {
+            if self.get(name).is_none() {
+                let known = listed(self.plugins.iter().map(|p| p.name()));
+                return Err(Error::Usage(format!(
+                    "{source} names plugin `{name}`, which is not loaded; loaded plugins: {known}"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -956,6 +956,7 @@ async fn evaluation_and_eda_when_present() {
             standard_error: 0.0045,
         }],
         ensemble: Some(fixture().engine.ensemble().clone()),
+        read: None,
     };
     let app = app_with(WebConfig {
         evaluation: Some(Arc::new(report)),

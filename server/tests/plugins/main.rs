@@ -304,6 +304,80 @@ fn setting_aside_the_latest_interactions_evaluates_on_the_validation_split() {
     );
 }
 
+/// Options that would silently mean something else are refused before anything is trained: k
+/// = 0, an ensemble depth below k, no validation fold or user; and a selection must name each
+/// result once, and parameters only plugins that are loaded.
+#[test]
+fn options_and_selections_that_mean_nothing_are_refused() {
+    let dataset = Dataset::read(&[musical_instruments()], None).unwrap();
+    let mut registry = PluginRegistry::new();
+    registry.add(load("recsys-cf"));
+    let refused = |options: EvalOptions| {
+        evaluate(&dataset, registry.plugins(), &options)
+            .unwrap_err()
+            .to_string()
+    };
+    let validation = |max_folds, max_users| recsys::eval::ValidationOptions {
+        max_folds,
+        max_users,
+        ..Default::default()
+    };
+    let ensemble = |depth| Some(recsys::eval::EnsembleOptions { depth });
+    for (options, expected) in [
+        (
+            EvalOptions {
+                k: 0,
+                ..EvalOptions::default()
+            },
+            "k must be at least 1",
+        ),
+        (
+            EvalOptions {
+                ensemble: ensemble(5),
+                ..EvalOptions::default()
+            },
+            "the ensemble depth (5) must be at least k (10)",
+        ),
+        (
+            EvalOptions {
+                ensemble: ensemble(100),
+                validation: validation(0, 100),
+                ..EvalOptions::default()
+            },
+            "at least 1 validation fold",
+        ),
+        (
+            EvalOptions {
+                tune: Some(Default::default()),
+                validation: validation(3, 0),
+                ..EvalOptions::default()
+            },
+            "at least 1 validation user",
+        ),
+    ] {
+        let error = refused(options);
+        assert!(error.contains(expected), "{error}");
+    }
+
+    let error = registry.select(" , ").unwrap_err().to_string();
+    assert!(
+        error.contains("no plugin selected") && error.contains("cf"),
+        "{error}"
+    );
+    let error = registry.select("cf,cf").unwrap_err().to_string();
+    assert!(error.contains("`cf` is selected twice"), "{error}");
+    assert_eq!(registry.select("cf, cf:rp3beta").unwrap().len(), 2);
+    let error = registry
+        .check_param_plugins(["cf", "cff"], "--param `cff.neighbours=8`")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("`cff`, which is not loaded") && error.contains("loaded plugins: cf"),
+        "{error}"
+    );
+    registry.check_param_plugins(["cf"], "--param").unwrap();
+}
+
 /// The ensemble is tuned on validation users carved from the training data and must match its
 /// best member on the test items (not fall below it by two standard errors of the paired
 /// difference: the guard keeps a blend only when it wins on validation, and 1,429 test users
@@ -528,6 +602,86 @@ fn evaluate_musical_instruments(plugins: &str, extra: &[&str]) -> (bool, String)
         data.to_str().unwrap(),
     ];
     recsys(&[&base[..], extra].concat())
+}
+
+/// Nothing the readers skip goes unrecorded: with `--quiet` a malformed line still gets a
+/// warning, and the `--json` report lists each one with its file, line and reason (here a
+/// truncated line, a line that is not UTF-8 and a review without its reviewer).
+#[test]
+fn skipped_lines_are_counted_under_quiet_and_listed_in_the_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("reviews.json");
+    let mut text = Vec::new();
+    for user in 0..6 {
+        for item in 0..4 {
+            let line = format!(
+                r#"{{"reviewerID": "U{user}", "asin": "I{}", "overall": 5.0, "unixReviewTime": {}}}"#,
+                (user + item) % 5,
+                1_000 + item
+            );
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+        }
+    }
+    text.extend_from_slice(b"{\"reviewerID\": \"U9\", \"asin\n");
+    text.extend_from_slice(b"{\"reviewerID\": \"U9\", \"asin\": \"I1\", \"overall\": 4.0, \"unixReviewTime\": 5, \"summary\": \"\xff\"}\n");
+    text.extend_from_slice(b"{\"asin\": \"I1\", \"overall\": 4.0, \"unixReviewTime\": 5}\n");
+    std::fs::write(&data, text).unwrap();
+    let json = dir.path().join("report.json");
+    let plugin_dir = artifact_dir();
+    let (ok, out) = recsys(&[
+        "evaluate",
+        "--quiet",
+        "--plugins",
+        "popularity",
+        "--plugin-dir",
+        plugin_dir.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("warning: 3 malformed line(s) skipped"),
+        "{out}"
+    );
+    let report: recsys::eval::EvalReport =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let read = report.read.expect("the report records the reading");
+    assert_eq!((read.malformed, read.files[0].records), (3, 24));
+    let problems: Vec<(u64, &str)> = read
+        .problems
+        .iter()
+        .map(|p| (p.line, p.reason.as_str()))
+        .collect();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems[0].0, 25);
+    assert!(problems[0].1.starts_with("not valid JSON"), "{problems:?}");
+    assert_eq!(problems[1], (26, "not UTF-8: invalid byte at offset 84"));
+    assert_eq!(problems[2], (27, "missing field `reviewerID`"));
+    assert!(read
+        .problems
+        .iter()
+        .all(|p| p.file.ends_with("reviews.json")));
+}
+
+/// The command line refuses, before reading any data, an ensemble of one plugin and an output
+/// file in a directory that does not exist (a long run must not end there).
+#[test]
+fn the_command_line_refuses_what_would_fail_late() {
+    let (ok, text) = evaluate_musical_instruments("cf", &["--ensemble"]);
+    assert!(
+        !ok && text.contains("--ensemble fuses several plugins"),
+        "{text}"
+    );
+    let (ok, text) = evaluate_musical_instruments("cf", &["--json", "/nonexistent/dir/r.json"]);
+    assert!(
+        !ok && text.contains("the directory /nonexistent/dir does not exist"),
+        "{text}"
+    );
+    let (ok, text) = evaluate_musical_instruments("cf", &["--param", "cff.neighbours=8"]);
+    assert!(!ok && text.contains("names plugin `cff`"), "{text}");
 }
 
 /// `--search` values are checked against the plugin's parameters before anything is trained,
