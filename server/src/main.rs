@@ -402,6 +402,12 @@ fn plugin_check(path: &std::path::Path, specs: &[String]) -> anyhow::Result<()> 
             .with_context(|| format!("bad --param `{spec}`: expected NAME=VALUE"))?;
         params.set(&name, value);
     }
+    if let Some(message) = recsys::plugins::compliance::refused_params(&plugin, &params) {
+        bail!(
+            "`{}` refuses the given --param values, so the suite cannot run with them: {message}",
+            info.name
+        );
+    }
     let report = recsys::plugins::compliance::run(&plugin, &params);
     print!("{}", report.render());
     if !report.passed() {
@@ -831,8 +837,38 @@ fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes, `outer: inner`, leaving out a cause whose text the message
+/// already holds (the library's errors name their source in their own text).
+fn message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_names_each_cause_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let error = anyhow::Error::from(recsys::Error::io("reading x.json", io()));
+        assert_eq!(message(&error), "reading x.json: No such file");
+        let error = anyhow::Error::from(io()).context("cannot write r.json");
+        assert_eq!(message(&error), "cannot write r.json: No such file");
     }
 }

@@ -110,11 +110,12 @@ impl Progress {
         let c = file.counts;
         let line = if dry_run {
             format!(
-                "ingest: {} ({}): read {} = built {} + quarantined {}",
+                "ingest: {} ({}): read {} = built {} + duplicates {} + quarantined {}",
                 file.path.display(),
                 file.format,
                 c.read,
                 c.inserted,
+                c.duplicates,
                 c.quarantined
             )
         } else {

@@ -119,11 +119,12 @@ impl fmt::Display for IngestReport {
             if self.dry_run {
                 writeln!(
                     f,
-                    "{} ({}): read {} = built {} + quarantined {}",
+                    "{} ({}): read {} = built {} + duplicates {} + quarantined {}",
                     file.path.display(),
                     file.format,
                     c.read,
                     c.inserted,
+                    c.duplicates,
                     c.quarantined
                 )?;
             } else {
@@ -135,8 +136,8 @@ impl fmt::Display for IngestReport {
         if self.dry_run {
             writeln!(
                 f,
-                "dry run {}: read {} = built {} + quarantined {}; nothing written",
-                self.run_id, t.read, t.inserted, t.quarantined
+                "dry run {}: read {} = built {} + duplicates {} + quarantined {}; nothing written",
+                self.run_id, t.read, t.inserted, t.duplicates, t.quarantined
             )?;
             write!(
                 f,

@@ -257,6 +257,19 @@ fn presets_train(
     Ok(format!("{} train: {}", names.len(), names.join(", ")))
 }
 
+/// Whether `plugin` accepts `params`: the plugin's own invalid-parameters message when it
+/// refuses them on the suite's fixture, so that a bad `--param` is not reported as the
+/// plugin failing the suite.
+pub fn refused_params(plugin: &LoadedPlugin, params: &Params) -> Option<String> {
+    let fixture = Fixture::new();
+    match TrainedModel::train(plugin, &fixture.train_data(), params) {
+        Err(crate::Error::Plugin { source, .. }) if source.kind == ErrorKind::InvalidParams => {
+            Some(source.message)
+        }
+        _ => None,
+    }
+}
+
 /// Runs the suite against `plugin` with `params` (default parameters when empty).
 pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     let mut c = Checker { checks: Vec::new() };

@@ -24,8 +24,8 @@ pub struct SynthOptions {
     pub users: usize,
     /// Number of items.
     pub items: usize,
-    /// Target number of interactions (reviews); the output has exactly this many unless users
-    /// x items is smaller.
+    /// Number of interactions (reviews), from `users` to `users * items / 2`: the output has
+    /// exactly this many.
     pub interactions: usize,
     /// Seed: the same options give the same files.
     pub seed: u64,
@@ -219,7 +219,18 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
             CATEGORIES.len()
         )));
     }
-    let target = options.interactions.min(users * items / 2).max(users);
+    // Every user writes at least one review, and at most half of the (user, item) pairs are
+    // drawn (so that the popularity and taste structure still decide which): a target outside
+    // is refused rather than quietly changed.
+    let most = users.saturating_mul(items) / 2;
+    let target = options.interactions;
+    if target < users || target > most {
+        return Err(Error::Usage(format!(
+            "synth cannot write {target} reviews for {users} users and {items} items: every \
+             user writes at least one and at most half of the user x item pairs are drawn, so \
+             --interactions must be between {users} and {most}"
+        )));
+    }
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     let mut rng = Rng::new(seed);
@@ -394,6 +405,31 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(16_436), (2015, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn a_size_it_cannot_write_is_refused_not_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = |users, items, interactions| SynthOptions {
+            users,
+            items,
+            interactions,
+            seed: 1,
+            gzip: false,
+        };
+        for (users, items, interactions) in [(10, 8, 0), (10, 8, 9), (5, 8, 21)] {
+            let error = generate(&options(users, items, interactions), dir.path())
+                .unwrap_err()
+                .to_string();
+            let range = format!("between {users} and {}", users * items / 2);
+            assert!(
+                error.contains(&format!("cannot write {interactions} reviews"))
+                    && error.contains(&range),
+                "{error}"
+            );
+        }
+        let out = generate(&options(5, 8, 20), dir.path()).unwrap();
+        assert_eq!(out.interactions, 20);
     }
 
     #[test]

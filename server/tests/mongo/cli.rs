@@ -33,10 +33,27 @@ fn a_dry_run_needs_no_server_and_prints_the_rate() {
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("read 2 = built 1 + quarantined 1; nothing written"),
+        stdout.contains("read 2 = built 1 + duplicates 0 + quarantined 1; nothing written"),
         "{stdout}"
     );
     assert!(stdout.contains("records/s"), "{stdout}");
+
+    // The same review twice: the equation still adds up, with the second as a duplicate.
+    let twice = write(
+        dir.path(),
+        "twice.json",
+        [&fixture_line(), "\n", &fixture_line()].concat().as_bytes(),
+    );
+    let output = recsys(&["--dry-run", "-q"], &twice);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("read 2 = built 1 + duplicates 1 + quarantined 0; nothing written"),
+        "{stdout}"
+    );
+}
+
+fn fixture_line() -> String {
+    r#"{"reviewerID": "A1", "asin": "B1", "overall": 5.0, "unixReviewTime": 1500000000}"#.into()
 }
 
 #[tokio::test]

@@ -585,6 +585,22 @@ fn plugin_check_passes_bundled_plugins_and_reports_broken_ones() {
         "{text}"
     );
     assert!(text.contains("fails the compliance suite"), "{text}");
+    // A parameter the plugin refuses is the caller's mistake, not the plugin's failure.
+    let cf = library("recsys-cf");
+    let (ok, text) = recsys(&[
+        "plugin",
+        "check",
+        cf.to_str().unwrap(),
+        "--param",
+        "neighbours=0",
+    ]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("`cf` refuses the given --param values")
+            && text.contains("`neighbours` must be at least 1")
+            && !text.contains("fails the compliance suite"),
+        "{text}"
+    );
 }
 
 /// `recsys evaluate --quiet --plugins PLUGINS` on musical instruments with the workspace's
