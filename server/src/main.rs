@@ -137,6 +137,10 @@ fn run_serve(
         settings.server.state_dir = d.display().to_string();
     }
     let mut extras = recsys::serve::Extras::default();
+    if role == recsys::serve::Role::All {
+        // Before the demo's EDA report: a bad or busy address fails at once.
+        extras.listener = Some(recsys::serve::bind(&settings)?);
+    }
     let eda_dir = match args.eda {
         Some(dir) => Some(dir),
         None if demo => Some(write_demo_eda(&settings)?),

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::dataset::Dataset;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineBuilder};
 use crate::eval::{EnsembleMember, EnsembleSpec, EvalReport};
 use crate::live::{
     EmbeddedStore, EventBus, Live, LiveCounters, MemoryBus, PreferenceStore, Topics,
@@ -117,96 +117,145 @@ pub struct Built {
 /// The ensemble comes from `server.ensemble` when that file exists; otherwise it is tuned on
 /// `dataset` (as `recsys evaluate --ensemble` does) and written to
 /// `<state_dir>/ensemble.json`, with the evaluation report next to it.
+///
+/// # Errors
+///
+/// An ensemble file that cannot be read or does not fit the loaded plugins (a negative or
+/// non-finite weight, all weights 0, a preset its plugin does not declare, a plugin that is
+/// not loaded), naming the file, the member and the value; tuning or training failures.
 pub fn build_engine(settings: &Settings, dataset: &Dataset, progress: bool) -> Result<Built> {
-    let builder = Engine::builder()
-        .plugin_dir(settings.plugin_dir())?
-        .plugins(&settings.server.plugins)
-        .all_params(settings.plugins.params.clone());
-    let plugin_errors: Vec<String> = builder
-        .registry()
-        .errors()
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
-    for e in &plugin_errors {
-        eprintln!("warning: plugin not loaded: {e}");
-    }
-    let configured = PathBuf::from(&settings.server.ensemble);
-    let earlier = settings.server.state_dir().join("ensemble.json");
-    let (spec, report) = if !settings.server.ensemble.is_empty() && configured.is_file() {
-        if progress {
-            eprintln!("using the ensemble in {}", configured.display());
+    Setup::new(settings, progress)?.build(settings, dataset, progress)
+}
+
+/// What start-up can check before it reads the data: the plugins loaded, and the configured
+/// ensemble file read and checked against them.
+struct Setup {
+    builder: EngineBuilder,
+    plugin_errors: Vec<String>,
+    /// The configured ensemble file and what it holds, when it exists.
+    configured: Option<(PathBuf, EnsembleSpec)>,
+}
+
+impl Setup {
+    fn new(settings: &Settings, progress: bool) -> Result<Setup> {
+        let builder = Engine::builder()
+            .plugin_dir(settings.plugin_dir())?
+            .plugins(&settings.server.plugins)
+            .all_params(settings.plugins.params.clone());
+        let plugin_errors: Vec<String> = builder
+            .registry()
+            .errors()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        for e in &plugin_errors {
+            eprintln!("warning: plugin not loaded: {e}");
         }
-        (read_ensemble(&configured)?, read_report(&configured))
-    } else if let Some(spec) = settings
-        .server
-        .ensemble
-        .is_empty()
-        .then(|| tuned_earlier(&earlier, dataset, &settings.server.plugins))
-        .flatten()
-    {
-        if progress {
-            eprintln!(
-                "using the ensemble tuned earlier on {} in {} (delete it to tune again)",
-                dataset.name,
-                earlier.display()
-            );
-        }
-        (spec, read_report(&earlier))
-    } else {
-        let start = Instant::now();
-        if progress {
-            eprintln!(
-                "tuning an ensemble of {} on {} (leave-last-out validation)",
-                settings.server.plugins, dataset.name
-            );
-        }
-        let report = builder.tune(dataset, settings.evaluate.k, progress)?;
-        let spec = report.ensemble.clone().expect("tune returns an ensemble");
-        let dir = settings.server.state_dir();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-        let path = if settings.server.ensemble.is_empty() {
-            dir.join("ensemble.json")
+        let path = PathBuf::from(&settings.server.ensemble);
+        let configured = if !settings.server.ensemble.is_empty() && path.is_file() {
+            if progress {
+                eprintln!("using the ensemble in {}", path.display());
+            }
+            let spec = read_ensemble(&path)?;
+            let problems = builder.ensemble_problems(&spec);
+            if !problems.is_empty() {
+                return Err(Error::Config(format!(
+                    "the ensemble file {} cannot be served: {}",
+                    path.display(),
+                    problems.join("; ")
+                )));
+            }
+            Some((path, spec))
         } else {
-            configured
+            None
         };
-        write_json(&path, &spec)?;
-        write_json(&report_path(&path), &report)?;
+        Ok(Setup {
+            builder,
+            plugin_errors,
+            configured,
+        })
+    }
+
+    fn build(self, settings: &Settings, dataset: &Dataset, progress: bool) -> Result<Built> {
+        let Setup {
+            builder,
+            plugin_errors,
+            configured,
+        } = self;
+        let earlier = settings.server.state_dir().join("ensemble.json");
+        let (spec, report) = if let Some((path, spec)) = configured {
+            let report = read_report(&path);
+            (spec, report)
+        } else if let Some(spec) = settings
+            .server
+            .ensemble
+            .is_empty()
+            .then(|| tuned_earlier(&earlier, dataset, &settings.server.plugins, &builder))
+            .flatten()
+        {
+            if progress {
+                eprintln!(
+                    "using the ensemble tuned earlier on {} in {} (delete it to tune again)",
+                    dataset.name,
+                    earlier.display()
+                );
+            }
+            (spec, read_report(&earlier))
+        } else {
+            let start = Instant::now();
+            if progress {
+                eprintln!(
+                    "tuning an ensemble of {} on {} (leave-last-out validation)",
+                    settings.server.plugins, dataset.name
+                );
+            }
+            let report = builder.tune(dataset, settings.evaluate.k, progress)?;
+            let spec = report.ensemble.clone().expect("tune returns an ensemble");
+            let dir = settings.server.state_dir();
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+            let path = if settings.server.ensemble.is_empty() {
+                dir.join("ensemble.json")
+            } else {
+                PathBuf::from(&settings.server.ensemble)
+            };
+            write_json(&path, &spec)?;
+            write_json(&report_path(&path), &report)?;
+            if progress {
+                eprintln!(
+                    "  tuned in {:.1}s, weights {}; written to {}",
+                    start.elapsed().as_secs_f64(),
+                    spec.members
+                        .iter()
+                        .map(|m| format!("{} {:.2}", m.label(), m.weight))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    path.display()
+                );
+            }
+            (spec, Some(report))
+        };
+        let start = Instant::now();
+        let engine = builder.ensemble(spec).train(dataset)?;
         if progress {
             eprintln!(
-                "  tuned in {:.1}s, weights {}; written to {}",
-                start.elapsed().as_secs_f64(),
-                spec.members
+                "trained {} on all {} interactions in {:.1}s",
+                engine
+                    .members()
                     .iter()
-                    .map(|m| format!("{} {:.2}", m.label(), m.weight))
+                    .map(|m| m.0.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                path.display()
+                dataset.interactions.len(),
+                start.elapsed().as_secs_f64()
             );
         }
-        (spec, Some(report))
-    };
-    let start = Instant::now();
-    let engine = builder.ensemble(spec).train(dataset)?;
-    if progress {
-        eprintln!(
-            "trained {} on all {} interactions in {:.1}s",
-            engine
-                .members()
-                .iter()
-                .map(|m| m.0.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            dataset.interactions.len(),
-            start.elapsed().as_secs_f64()
-        );
+        Ok(Built {
+            engine,
+            report,
+            plugin_errors,
+        })
     }
-    Ok(Built {
-        engine,
-        report,
-        plugin_errors,
-    })
 }
 
 fn report_path(ensemble: &Path) -> PathBuf {
@@ -237,9 +286,18 @@ fn read_report(ensemble: &Path) -> Option<EvalReport> {
 }
 
 /// The ensemble an earlier start tuned into the state directory, when it was tuned on the
-/// same dataset (by name and size) with the same plugins: a restart does not tune again.
-fn tuned_earlier(path: &Path, dataset: &Dataset, plugins: &str) -> Option<EnsembleSpec> {
+/// same dataset (by name and size) with the same plugins and still fits them: a restart does
+/// not tune again.
+fn tuned_earlier(
+    path: &Path,
+    dataset: &Dataset,
+    plugins: &str,
+    builder: &EngineBuilder,
+) -> Option<EnsembleSpec> {
     let spec = read_ensemble(path).ok()?;
+    if !builder.ensemble_problems(&spec).is_empty() {
+        return None;
+    }
     let mut wanted: Vec<&str> = plugins.split(',').map(str::trim).collect();
     let labels: Vec<String> = spec.members.iter().map(EnsembleMember::label).collect();
     let mut members: Vec<&str> = labels.iter().map(String::as_str).collect();
@@ -308,16 +366,43 @@ fn topics(settings: &Settings) -> Topics {
     }
 }
 
-/// Extra pages for the web app.
-#[derive(Debug, Clone, Default)]
+/// What the command prepared for [`run`] besides the settings.
+#[derive(Debug, Default)]
 pub struct Extras {
     /// The EDA report page (`recsys eda`'s index.html), served at `/eda`.
     pub eda_html: Option<String>,
+    /// The listener [`bind`] gave, for a command that does slow work of its own before
+    /// [`run`] (`recsys demo` writes the EDA report) and binds first so that a bad or busy
+    /// address fails at once; `None`: [`run`] binds `server.bind` before anything else.
+    pub listener: Option<std::net::TcpListener>,
 }
 
-/// Runs `role` until Ctrl-C (or SIGTERM): builds the engine, opens the store and bus, starts
-/// the worker and (for [`Role::All`]) the fan-out and the HTTP server on `server.bind`.
-pub async fn run(settings: Settings, role: Role, extras: Extras) -> Result<()> {
+/// Parses and binds `server.bind`, before any slow start-up work (reading the data, tuning
+/// and training take minutes on big data), so that a bad or busy address fails at once.
+///
+/// # Errors
+///
+/// `server.bind` is not an address such as `127.0.0.1:8080`, or it cannot be bound (in use,
+/// not an address of this machine, a privileged port).
+pub fn bind(settings: &Settings) -> Result<std::net::TcpListener> {
+    let bind = &settings.server.bind;
+    let addr: SocketAddr = bind.trim().parse().map_err(|e| {
+        Error::Config(format!(
+            "server.bind `{bind}` is not an address such as 127.0.0.1:8080 or [::1]:8080: {e}"
+        ))
+    })?;
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| Error::io(format!("cannot listen on {addr} (server.bind)"), e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::io(format!("cannot listen on {addr} (server.bind)"), e))?;
+    Ok(listener)
+}
+
+/// Runs `role` until Ctrl-C (or SIGTERM): for [`Role::All`] binds `server.bind` first (unless
+/// `extras` holds a listener), then builds the engine, opens the store and bus, and starts the
+/// worker, the fan-out and the HTTP server; for [`Role::Worker`], the worker only.
+pub async fn run(settings: Settings, role: Role, mut extras: Extras) -> Result<()> {
     if role == Role::Worker
         && (settings.kafka.brokers.is_empty() || settings.mongodb.uri.is_empty())
     {
@@ -328,10 +413,16 @@ pub async fn run(settings: Settings, role: Role, extras: Extras) -> Result<()> {
                 .into(),
         ));
     }
+    let listener = match (role, extras.listener.take()) {
+        (Role::Worker, _) => None,
+        (Role::All, Some(listener)) => Some(listener),
+        (Role::All, None) => Some(bind(&settings)?),
+    };
     let data_settings = settings.clone();
     let (dataset_name, built) = tokio::task::spawn_blocking(move || {
+        let setup = Setup::new(&data_settings, true)?;
         let dataset = load_data(&data_settings, true)?;
-        let built = build_engine(&data_settings, &dataset, true)?;
+        let built = setup.build(&data_settings, &dataset, true)?;
         Ok::<_, Error>((dataset.name, built))
     })
     .await
@@ -388,14 +479,11 @@ pub async fn run(settings: Settings, role: Role, extras: Extras) -> Result<()> {
         let stopped = stopped.clone();
         tokio::spawn(async move { live.run_fanout(sink, stopped).await })
     };
-    let addr: SocketAddr = settings
-        .server
-        .bind
-        .parse()
-        .map_err(|e| Error::Config(format!("server.bind `{}`: {e}", settings.server.bind)))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| Error::io(format!("cannot listen on {addr}"), e))?;
+    let listener = listener.expect("bound above for Role::All");
+    let listener = listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+        .map_err(|e| Error::io("cannot serve on the bound address", e))?;
     let local = listener
         .local_addr()
         .map_err(|e| Error::io("listener address", e))?;
@@ -437,4 +525,64 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(env: &[(&str, &str)]) -> Settings {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Settings::load_with_env(None, env).unwrap()
+    }
+
+    #[test]
+    fn bind_refuses_a_bad_or_busy_address_and_keeps_a_good_one() {
+        let err = bind(&settings(&[("RECSYS__SERVER__BIND", "notanaddress")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("server.bind `notanaddress` is not an address such as"),
+            "{err}"
+        );
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = busy.local_addr().unwrap().to_string();
+        let err = bind(&settings(&[("RECSYS__SERVER__BIND", &addr)])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("cannot listen on {addr} (server.bind)")),
+            "{err}"
+        );
+        drop(busy);
+        let listener = bind(&settings(&[("RECSYS__SERVER__BIND", "127.0.0.1:0")])).unwrap();
+        // Bound now: a client can connect before anything serves.
+        std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_ensemble_file_that_does_not_fit_the_plugins_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ensemble.json");
+        let spec = serde_json::json!({
+            "fusion": "weighted-reciprocal-rank", "rank_constant": 10.0, "depth": 100,
+            "members": [{"plugin": "cf", "version": "1", "params": {}, "weight": -3.0,
+                         "validation_ndcg": 0.0}],
+            "k": 10, "validation_users": 0, "validation_ndcg": 0.0, "dataset": "d",
+            "test_metrics": null
+        });
+        std::fs::write(&path, spec.to_string()).unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        let settings = settings(&[
+            ("RECSYS__SERVER__ENSEMBLE", path.to_str().unwrap()),
+            ("RECSYS__PLUGINS__DIR", empty.path().to_str().unwrap()),
+        ]);
+        let err = Setup::new(&settings, false)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(
+            err.contains("members[0] (cf): weight -3 is negative"),
+            "{err}"
+        );
+    }
 }

@@ -13,7 +13,7 @@ use crate::eval::{
     evaluate, EnsembleMember, EnsembleOptions, EnsembleSpec, EvalOptions, EvalReport, Split,
     TrainSet,
 };
-use crate::plugins::{LoadedPlugin, PluginRegistry, TrainedModel};
+use crate::plugins::{listed, LoadedPlugin, PluginRegistry, TrainedModel};
 use crate::{Error, Result};
 
 /// The rank constant used when no tuned ensemble is given (as in the reciprocal-rank fusion
@@ -97,6 +97,65 @@ impl EngineBuilder {
         &self.registry
     }
 
+    /// What is wrong with `spec` for these plugins, one sentence per problem naming the member
+    /// (`members[1] (cf:nopreset)`) and the bad value; empty when it can be trained. Weights
+    /// must be finite and not negative with at least one above 0, the rank constant finite and
+    /// not negative, every member with a weight above 0 loaded, and every preset one its
+    /// plugin declares. [`EngineBuilder::train`] refuses an ensemble with problems; a caller
+    /// that read it from a file can check first and name the file.
+    pub fn ensemble_problems(&self, spec: &EnsembleSpec) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(spec.rank_constant.is_finite() && spec.rank_constant >= 0.0) {
+            problems.push(format!(
+                "rank_constant {} must be a finite number of 0 or more",
+                spec.rank_constant
+            ));
+        }
+        for (i, m) in spec.members.iter().enumerate() {
+            let member = format!("members[{i}] ({})", m.label());
+            if !m.weight.is_finite() {
+                problems.push(format!(
+                    "{member}: weight {} is not a finite number",
+                    m.weight
+                ));
+            } else if m.weight < 0.0 {
+                problems.push(format!(
+                    "{member}: weight {} is negative (0 leaves a member out)",
+                    m.weight
+                ));
+            }
+            let Some(plugin) = self.registry.get(&m.plugin) else {
+                if m.weight > 0.0 {
+                    problems.push(format!(
+                        "{member}: plugin `{}` is not loaded (loaded: {})",
+                        m.plugin,
+                        listed(self.registry.plugins().iter().map(LoadedPlugin::name))
+                    ));
+                }
+                continue;
+            };
+            if let Some(preset) = &m.preset {
+                if plugin.info().preset_named(preset).is_none() {
+                    problems.push(format!(
+                        "{member}: plugin `{}` declares no preset `{preset}` (its presets: {})",
+                        m.plugin,
+                        listed(plugin.info().presets.iter().map(|p| p.name.as_str()))
+                    ));
+                }
+            }
+        }
+        if spec.members.is_empty() {
+            problems.push("it has no members".into());
+        } else if !spec
+            .members
+            .iter()
+            .any(|m| m.weight.is_finite() && m.weight > 0.0)
+        {
+            problems.push("no member has a weight above 0, so none would be used".into());
+        }
+        problems
+    }
+
     fn selected(&self) -> Result<Vec<LoadedPlugin>> {
         self.registry
             .select(self.selection.as_deref().unwrap_or("all"))
@@ -167,6 +226,13 @@ impl EngineBuilder {
             )));
         }
         let spec = self.spec(dataset)?;
+        let problems = self.ensemble_problems(&spec);
+        if !problems.is_empty() {
+            return Err(Error::Usage(format!(
+                "the ensemble cannot be trained: {}",
+                problems.join("; ")
+            )));
+        }
         let mut all = dataset.interactions.clone();
         all.sort_unstable_by_key(|i| (i.user, i.timestamp, i.order));
         let set = TrainSet::new(
@@ -194,11 +260,6 @@ impl EngineBuilder {
                 similar: caps.contains(&Capability::SimilarItems),
                 explain: caps.contains(&Capability::Explain),
             });
-        }
-        if members.is_empty() {
-            return Err(Error::Usage(
-                "the ensemble has no member with a weight above 0".into(),
-            ));
         }
         members.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         let searcher = if self.search
@@ -235,5 +296,147 @@ impl EngineBuilder {
             version: format!("{:016x}-{trained_at}", hasher.finish()),
             spec,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use recsys_plugin_api::ffi::PluginDeclaration;
+    use recsys_plugin_api::{PluginError, PluginInfo, Query, Recommender, Scored, TrainData};
+
+    use super::*;
+
+    /// A plugin with one preset, linked into the test.
+    struct Presetted;
+
+    impl Recommender for Presetted {
+        fn info() -> PluginInfo {
+            PluginInfo::new("presetted", "1.0.0").preset("fast", "", Params::new())
+        }
+        fn train(_: &TrainData<'_>, _: &Params) -> std::result::Result<Self, PluginError> {
+            Ok(Presetted)
+        }
+        fn recommend(&self, _: &Query<'_>) -> std::result::Result<Vec<Scored>, PluginError> {
+            Ok(Vec::new())
+        }
+    }
+
+    static PRESETTED: PluginDeclaration = PluginDeclaration::of::<Presetted>();
+
+    fn builder() -> EngineBuilder {
+        Engine::builder().register(LoadedPlugin::from_static(&PRESETTED).unwrap())
+    }
+
+    fn member(plugin: &str, preset: Option<&str>, weight: f64) -> EnsembleMember {
+        EnsembleMember {
+            plugin: plugin.into(),
+            preset: preset.map(str::to_string),
+            version: "1.0.0".into(),
+            params: Params::new(),
+            weight,
+            validation_ndcg: 0.0,
+        }
+    }
+
+    fn spec(members: Vec<EnsembleMember>) -> EnsembleSpec {
+        EnsembleSpec {
+            fusion: "weighted-reciprocal-rank".into(),
+            rank_constant: 10.0,
+            depth: 100,
+            members,
+            k: 10,
+            validation_users: 0,
+            validation_ndcg: 0.0,
+            dataset: "test".into(),
+            test_metrics: None,
+        }
+    }
+
+    #[test]
+    fn a_usable_ensemble_has_no_problems() {
+        let b = builder();
+        let good = spec(vec![
+            member("presetted", None, 1.5),
+            member("presetted", Some("fast"), 0.0),
+            // Left out with weight 0: need not be loaded.
+            member("absent", None, 0.0),
+        ]);
+        assert_eq!(b.ensemble_problems(&good), Vec::<String>::new());
+    }
+
+    #[test]
+    fn bad_weights_presets_and_plugins_are_named_with_their_values() {
+        let b = builder();
+        let problems = |members| b.ensemble_problems(&spec(members)).join("\n");
+
+        let negative = problems(vec![
+            member("presetted", None, 1.0),
+            member("presetted", Some("fast"), -3.0),
+        ]);
+        assert!(
+            negative.contains("members[1] (presetted:fast): weight -3 is negative"),
+            "{negative}"
+        );
+
+        let infinite = problems(vec![member("presetted", None, f64::INFINITY)]);
+        assert!(
+            infinite.contains("members[0] (presetted): weight inf is not a finite number"),
+            "{infinite}"
+        );
+        assert!(
+            infinite.contains("no member has a weight above 0"),
+            "{infinite}"
+        );
+        let nan = problems(vec![member("presetted", None, f64::NAN)]);
+        assert!(nan.contains("weight NaN is not a finite number"), "{nan}");
+
+        let zeros = problems(vec![
+            member("presetted", None, 0.0),
+            member("presetted", Some("fast"), 0.0),
+        ]);
+        assert_eq!(
+            zeros,
+            "no member has a weight above 0, so none would be used"
+        );
+        assert_eq!(problems(vec![]), "it has no members");
+
+        let preset = problems(vec![member("presetted", Some("nopreset"), 1.0)]);
+        assert_eq!(
+            preset,
+            "members[0] (presetted:nopreset): plugin `presetted` declares no preset \
+             `nopreset` (its presets: fast)"
+        );
+        // An unknown preset is refused even on a member left out with weight 0.
+        let unused = problems(vec![
+            member("presetted", None, 1.0),
+            member("presetted", Some("nopreset"), 0.0),
+        ]);
+        assert!(unused.contains("members[1]"), "{unused}");
+
+        let absent = problems(vec![member("absent", None, 2.0)]);
+        assert_eq!(
+            absent,
+            "members[0] (absent): plugin `absent` is not loaded (loaded: presetted)"
+        );
+
+        let mut bad_constant = spec(vec![member("presetted", None, 1.0)]);
+        bad_constant.rank_constant = -1.0;
+        assert_eq!(
+            b.ensemble_problems(&bad_constant),
+            vec!["rank_constant -1 must be a finite number of 0 or more".to_string()]
+        );
+    }
+
+    #[test]
+    fn training_refuses_an_ensemble_with_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let ratings = dir.path().join("ratings.csv");
+        std::fs::write(&ratings, "A1,u1,5,100\nA2,u1,4,101\nA1,u2,3,102\n").unwrap();
+        let dataset = Dataset::read(&[ratings], None).unwrap();
+        let err = builder()
+            .ensemble(spec(vec![member("presetted", None, -3.0)]))
+            .train(&dataset)
+            .unwrap_err();
+        assert!(err.to_string().contains("weight -3 is negative"), "{err}");
     }
 }

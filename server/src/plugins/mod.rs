@@ -8,4 +8,5 @@ mod registry;
 
 pub use loader::{load_file, LoadError, LoadedPlugin};
 pub use model::TrainedModel;
+pub(crate) use registry::listed;
 pub use registry::PluginRegistry;

@@ -154,7 +154,7 @@ impl PluginRegistry {
 }
 
 /// `a, b, c`, or `none`.
-fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let names: Vec<&str> = names.collect();
     if names.is_empty() {
         "none".into()

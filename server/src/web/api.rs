@@ -235,7 +235,9 @@ pub async fn similar(
     Ok(Json(json!({ "asin": asin, "items": items })))
 }
 
-/// The user `id`, or 404.
+/// The user `id`, or 404. Every route with a user id in its path checks it first
+/// ([`check_user_id`], before the credentials), so that a malformed id is 400 with the rule,
+/// never 401, 403 or 404.
 pub(super) async fn existing_user(state: &AppState, id: &str) -> ApiResult<User> {
     state
         .live()
@@ -279,6 +281,7 @@ pub async fn user(
     id: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Value>> {
     let Path(id) = id?;
+    check_user_id(&id)?;
     authorize_user(state.session_key(), state.api_key(), &headers, &id)?;
     let user = existing_user(&state, &id).await?;
     let preferences = preference_views(&state, &id).await?;
@@ -318,8 +321,8 @@ pub async fn put_user(
     body: Result<Json<PutUser>, JsonRejection>,
 ) -> ApiResult<Response> {
     let Path(id) = id?;
-    authorize_api_key(state.api_key(), &headers)?;
     check_user_id(&id)?;
+    authorize_api_key(state.api_key(), &headers)?;
     let Json(body) = body?;
     let name = check_name(&body.name)?;
     let store = &state.live().store;
@@ -377,6 +380,7 @@ pub async fn add_preference(
     body: Result<Json<NewPreference>, JsonRejection>,
 ) -> ApiResult<Response> {
     let Path(id) = id?;
+    check_user_id(&id)?;
     authorize_user(state.session_key(), state.api_key(), &headers, &id)?;
     let Json(body) = body?;
     let value = body.value()?;
@@ -411,6 +415,7 @@ pub async fn remove_preference(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> ApiResult<Response> {
     let Path((id, asin)) = path?;
+    check_user_id(&id)?;
     authorize_user(state.session_key(), state.api_key(), &headers, &id)?;
     existing_user(&state, &id).await?;
     let preferences = state.live().store.preferences(&id).await?;
@@ -461,6 +466,7 @@ pub async fn recommendations(
     query: Result<Query<KQuery>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Path(id) = id?;
+    check_user_id(&id)?;
     authorize_user(state.session_key(), state.api_key(), &headers, &id)?;
     let Query(query) = query?;
     let k = parse_param("k", query.k.as_deref(), state.live().k, 1..=MAX_K)?;

@@ -3,9 +3,13 @@
 //! A person picks or creates a user on the `/users` page and gets the cookie
 //! `recsys_session` = `<user id>.<hex HMAC-SHA256 of the id>` (HttpOnly, SameSite=Lax, Path=/).
 //! A user's data and preferences are open to that user's session, or to a client presenting
-//! `Authorization: Bearer <server.api_key>` when a key is configured. No credentials is 401;
-//! credentials that do not grant access (another user's session, a wrong key, a tampered
-//! cookie) are 403. Tags and keys are compared in constant time.
+//! `Authorization: Bearer <server.api_key>` (the scheme in any case) when a key is configured.
+//! No credentials is 401; credentials that do not grant access (another user's session, a
+//! wrong key, a tampered cookie) are 403. Tags and keys are compared in constant time.
+//!
+//! There are no passwords: anyone may pick any user id, existing or new, so a session says
+//! which user a browser picked, not who is at it. The signature keeps a browser to that one
+//! user (it cannot edit its cookie into another's); the API key is the only credential.
 
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::HeaderMap;
@@ -135,15 +139,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
+/// The token of an `Authorization: Bearer <token>` value. The scheme matches in any case
+/// (`bearer`, `BEARER`): HTTP authentication schemes are case-insensitive (RFC 9110, 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// What the request presents as an API key: `None` without an `Authorization` header,
 /// `Some(false)` for a wrong or unusable one, `Some(true)` for the configured key.
 fn api_key_status(api_key: Option<&str>, headers: &HeaderMap) -> Option<bool> {
     let header = headers.get(AUTHORIZATION)?;
-    let presented = header
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = header.to_str().ok().and_then(bearer_token);
     Some(match (api_key, presented) {
         (Some(key), Some(presented)) => constant_time_eq(key.as_bytes(), presented.as_bytes()),
         _ => false,
@@ -285,6 +292,26 @@ mod tests {
         let wrong = headers(&[("authorization", "Bearer nope".into())]);
         let err = authorize_user(key, Some("api"), &wrong, "bob").unwrap_err();
         assert!(matches!(err, ApiError::Forbidden(_)));
+    }
+
+    #[test]
+    fn the_bearer_scheme_matches_in_any_case() {
+        for value in [
+            "Bearer k",
+            "bearer k",
+            "BEARER k",
+            "bEaReR   k ",
+            " Bearer k",
+        ] {
+            assert_eq!(bearer_token(value), Some("k"), "{value:?}");
+        }
+        for value in ["Bearerk", "Basic k", "k", "Bearer", ""] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_static("bearer api"));
+        assert!(authorize_user(b"s", Some("api"), &h, "ann").is_ok());
+        assert!(authorize_api_key(Some("api"), &h).is_ok());
     }
 
     #[test]

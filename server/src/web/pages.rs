@@ -265,6 +265,9 @@ pub async fn user(
         Ok(Path(id)) => id,
         Err(e) => return error_page(&state, &session, e.into()),
     };
+    if let Err(e) = auth::check_user_id(&id) {
+        return error_page(&state, &session, e);
+    }
     // Pages are for browsers: the session cookie only, never the API key.
     let allowed = match &session.session_user {
         Some(u) if *u == id => Ok(()),

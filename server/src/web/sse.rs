@@ -17,7 +17,7 @@ use tokio::sync::broadcast::Receiver;
 use tokio::sync::watch;
 
 use super::api::{existing_user, fresh_recommendations, recommendations_json};
-use super::auth::authorize_user;
+use super::auth::{authorize_user, check_user_id};
 use super::error::{ApiError, ApiResult};
 use super::metrics::{HttpMetrics, StreamGuard};
 use super::AppState;
@@ -77,6 +77,7 @@ pub async fn stream(
     id: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let Path(id) = id?;
+    check_user_id(&id)?;
     authorize_user(state.session_key(), state.api_key(), &headers, &id)?;
     existing_user(&state, &id).await?;
     if *state.inner.closing.borrow() {

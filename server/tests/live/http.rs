@@ -587,6 +587,146 @@ async fn sessions_start_from_the_form_and_end_on_logout() {
     assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")) && cleared.contains("Max-Age=0"));
 }
 
+/// What every route with a user id answers for a malformed one.
+const USER_ID_RULE: &str = "a user id is 1 to 64 characters of letters, digits";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_user_ids_are_400_with_the_rule_on_every_route() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let evil = fixture().evil.clone();
+    let like = json!({"asin": evil, "kind": "like"}).to_string();
+    let doc: Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+    let too_long = "a".repeat(65);
+    let bad_ids = ["bad%20id", too_long.as_str(), "%3Cb%3E", "caf%C3%A9"];
+    let routes: Vec<(&str, &str)> = API_ROUTES
+        .iter()
+        .copied()
+        .filter(|(_, path)| path.contains("{id}"))
+        .collect();
+    assert_eq!(routes.len(), 6, "{routes:?}");
+    for (method, path) in routes {
+        assert!(
+            doc["paths"][path][method.to_lowercase()]["responses"]["400"].is_object(),
+            "{method} {path} does not document its 400"
+        );
+        let body = match method {
+            "PUT" => Some(r#"{"name":"X"}"#),
+            "POST" => Some(like.as_str()),
+            _ => None,
+        };
+        for bad in bad_ids {
+            let uri = path.replace("{id}", bad).replace("{asin}", &evil);
+            // The same answer whoever asks: the id is checked before the credentials.
+            for who in [As::Key(API_KEY), As::Nobody, As::Session("ann")] {
+                let method = Method::from_bytes(method.as_bytes()).unwrap();
+                let reply = app.call(method.clone(), &uri, who, body).await;
+                assert_eq!(
+                    reply.status,
+                    StatusCode::BAD_REQUEST,
+                    "{method} {uri}: {}",
+                    reply.body
+                );
+                assert!(reply.error().contains(USER_ID_RULE), "{method} {uri}");
+            }
+        }
+    }
+    // The user's page too.
+    for bad in bad_ids {
+        let reply = app.get(&format!("/users/{bad}"), As::Session("ann")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "/users/{bad}");
+        assert!(reply.body.contains(USER_ID_RULE), "{}", reply.body);
+    }
+    // Well-formed ids that nobody created are still 404, the longest allowed included.
+    for unknown in ["nobody".to_string(), "a".repeat(64)] {
+        let reply = app
+            .get(&format!("/api/users/{unknown}"), As::Key(API_KEY))
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+        assert!(reply.error().contains("unknown user"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_scheme_matches_in_any_case() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let with = |authorization: String| {
+        Request::builder()
+            .method(Method::GET)
+            .uri("/api/users/ann")
+            .header(header::AUTHORIZATION, authorization)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let reply = app.send(with(format!("{scheme} {API_KEY}"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{scheme}: {}", reply.body);
+    }
+    // The key itself is still compared exactly, and other schemes are no key.
+    let upper = API_KEY.to_uppercase();
+    for wrong in [format!("Bearer {upper}"), format!("Basic {API_KEY}")] {
+        let reply = app.send(with(wrong.clone())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{wrong}: {}",
+            reply.body
+        );
+    }
+}
+
+/// There are no passwords: a session is the user id a visitor picked, for any id, and it
+/// reaches that user's data and nobody else's. README says exactly this.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_the_user_picked_and_reaches_only_that_user() {
+    let app = app().await;
+    app.create_user("alice", "Alice").await;
+    app.create_user("bob", "Bob").await;
+    let reply = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/session")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("id=alice"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    let alice = cookie.split(';').next().unwrap().to_string();
+    // Picking an existing user keeps its name: a session reads, it does not re-create.
+    let me = app.get("/api/users/alice", As::Cookie(&alice)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["user"]["name"], "Alice");
+    let evil = fixture().evil.clone();
+    let like = json!({"asin": evil, "kind": "like"}).to_string();
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/users/alice/preferences",
+            As::Cookie(&alice),
+            Some(&like),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+    // Nobody else's data, and nothing that takes the API key.
+    let reply = app.get("/api/users/bob", As::Cookie(&alice)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = app.get("/users/bob", As::Cookie(&alice)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = app
+        .call(
+            Method::PUT,
+            "/api/users/alice",
+            As::Cookie(&alice),
+            Some(r#"{"name":"Mallory"}"#),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preferences_are_validated_recorded_and_removed() {
     let app = app().await;
