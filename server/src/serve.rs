@@ -151,6 +151,10 @@ impl Setup {
         for e in &plugin_errors {
             eprintln!("warning: plugin not loaded: {e}");
         }
+        builder.registry().check_param_plugins(
+            settings.plugins.params.keys().map(String::as_str),
+            "the configuration's [plugins.params]",
+        )?;
         let path = PathBuf::from(&settings.server.ensemble);
         let configured = if !settings.server.ensemble.is_empty() && path.is_file() {
             if progress {

@@ -90,6 +90,27 @@ fn a_bad_or_busy_address_fails_before_any_start_up_work() {
     }
 }
 
+/// Parameters for a plugin that is not loaded (a typo: `cff`) are refused at start-up, as
+/// `recsys evaluate` refuses them, instead of `cf` silently training with its defaults.
+#[test]
+fn parameters_for_a_plugin_that_is_not_loaded_are_refused() {
+    let state = tempfile::tempdir().unwrap();
+    let config = state.path().join("typo.toml");
+    std::fs::write(&config, "[plugins.params.cff]\nneighbours = 8\n").unwrap();
+    let port = free_port().to_string();
+    let bind = format!("127.0.0.1:{port}");
+    let stderr = serve_fails(
+        "serve",
+        &["--config", config.to_str().unwrap(), "--bind", &bind],
+        state.path(),
+    );
+    assert!(
+        stderr.contains("[plugins.params] names plugin `cff`, which is not loaded"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("generating a catalogue"), "{stderr}");
+}
+
 #[test]
 fn an_ensemble_file_that_does_not_fit_the_plugins_is_refused_before_reading_the_data() {
     let state = tempfile::tempdir().unwrap();
