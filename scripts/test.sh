@@ -61,5 +61,6 @@ export RECSYS_SPARK_PYTHON="${RECSYS_SPARK_PYTHON:-${RECSYS_SERVICES_HOME:-$HOME
 step "cargo test"
 cargo test --workspace
 
-step "cargo doc (plugin SDK, warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p recsys-plugin-api
+step "cargo doc (plugin SDK, server and bundled plugins; warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p recsys-plugin-api -p recsys -p recsys-cf \
+  -p recsys-mf -p recsys-content

@@ -107,7 +107,7 @@ pub enum Target {
 ///
 /// # Errors
 ///
-/// See [`ingest`]; for [`Target::MongoDb`], also [`StoreError`] when the server cannot be
+/// See [`ingest`]; for [`Target::MongoDb`], also [`StoreError`](crate::store::StoreError) when the server cannot be
 /// reached (naming the URI).
 pub fn run(target: &Target, options: &IngestOptions) -> Result<IngestReport> {
     let runtime = tokio::runtime::Builder::new_current_thread()
