@@ -158,13 +158,22 @@ impl ScoredBuf {
     }
     /// # Safety
     /// `buf` must point to a live `ScoredBuf` whose `ptr` has room for `cap` entries.
-    unsafe fn fill(buf: *mut ScoredBuf, items: &[Scored]) {
+    /// Fails, writing nothing, when `items` do not fit: a list longer than the host asked for
+    /// is the plugin's error, which the host must hear of rather than get a cut list.
+    unsafe fn fill(buf: *mut ScoredBuf, items: &[Scored]) -> Result<(), PluginError> {
         // SAFETY: guaranteed by the caller.
         let buf = unsafe { &mut *buf };
-        let n = items.len().min(buf.cap);
-        // SAFETY: `ptr` has room for `cap >= n` entries; the source is a valid slice.
-        unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), buf.ptr, n) };
-        buf.len = n;
+        if items.len() > buf.cap {
+            return Err(PluginError::internal(format!(
+                "returned {} items where at most {} were asked for",
+                items.len(),
+                buf.cap
+            )));
+        }
+        // SAFETY: `ptr` has room for `cap >= len` entries; the source is a valid slice.
+        unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), buf.ptr, items.len()) };
+        buf.len = items.len();
+        Ok(())
     }
 }
 
@@ -619,6 +628,8 @@ unsafe extern "C" fn info_shim<R: Recommender>(out: *mut ByteSink, err: Err) -> 
             let mut info = R::info();
             info.api_major = API_MAJOR;
             info.api_minor = API_MINOR;
+            // This crate is compiled with the plugin's own panic strategy.
+            info.unwinds = cfg!(panic = "unwind");
             ByteSink::write(out, &to_json(&info)?);
             Ok(())
         })
@@ -679,8 +690,7 @@ unsafe extern "C" fn recommend_shim<R: Recommender>(
         guard(err, || {
             let model = &*(model as *const R);
             let items = model.recommend(&(*query).view())?;
-            ScoredBuf::fill(out, &items);
-            Ok(())
+            ScoredBuf::fill(out, &items)
         })
     }
 }
@@ -696,8 +706,7 @@ unsafe extern "C" fn similar_shim<R: Recommender>(
     unsafe {
         guard(err, || {
             let model = &*(model as *const R);
-            ScoredBuf::fill(out, &model.similar_items(item, k)?);
-            Ok(())
+            ScoredBuf::fill(out, &model.similar_items(item, k)?)
         })
     }
 }
@@ -731,8 +740,7 @@ unsafe extern "C" fn search_shim<R: Recommender>(
     unsafe {
         guard(err, || {
             let model = &*(model as *const R);
-            ScoredBuf::fill(out, &model.search(text.as_str()?, k)?);
-            Ok(())
+            ScoredBuf::fill(out, &model.search(text.as_str()?, k)?)
         })
     }
 }
@@ -777,8 +785,7 @@ unsafe extern "C" fn score_items_shim<R: Recommender>(
                 .zip(scores)
                 .map(|(&item, score)| Scored { item, score })
                 .collect();
-            ScoredBuf::fill(out, &scored);
-            Ok(())
+            ScoredBuf::fill(out, &scored)
         })
     }
 }
@@ -804,11 +811,17 @@ unsafe extern "C" fn recommend_many_shim<R: Recommender>(
                     views.len()
                 )));
             }
-            for (i, list) in lists.iter().enumerate() {
+            for (i, (list, query)) in lists.iter().zip(raw).enumerate() {
+                if list.len() > query.k {
+                    return Err(PluginError::internal(format!(
+                        "recommend_many returned {} items for query {i}, whose k is {}",
+                        list.len(),
+                        query.k
+                    )));
+                }
                 lens.add(i).write(list.len());
             }
-            ScoredBuf::fill(out, &lists.concat());
-            Ok(())
+            ScoredBuf::fill(out, &lists.concat())
         })
     }
 }

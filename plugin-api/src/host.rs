@@ -45,7 +45,8 @@ pub enum HandshakeError {
         /// Bytes the plugin declared.
         found: usize,
     },
-    /// The plugin's info could not be read.
+    /// The plugin's info could not be read, or names it in a way hosts refuse, or says it aborts
+    /// on panics.
     Info(String),
 }
 
@@ -73,7 +74,7 @@ impl fmt::Display for HandshakeError {
                 f,
                 "plugin declaration is {found} bytes, API {API_MAJOR}.x needs at least {expected}"
             ),
-            HandshakeError::Info(msg) => write!(f, "cannot read plugin info: {msg}"),
+            HandshakeError::Info(msg) => write!(f, "plugin info refused: {msg}"),
         }
     }
 }
@@ -156,6 +157,20 @@ impl Table {
     }
 }
 
+/// Refuses info a host cannot use: a name `--plugins` cannot select, or a plugin built with
+/// `panic = "abort"` (its first panic would abort the host too).
+fn accept(info: &PluginInfo) -> Result<(), HandshakeError> {
+    info.check_name().map_err(HandshakeError::Info)?;
+    if !info.unwinds {
+        return Err(HandshakeError::Info(format!(
+            "plugin `{}` was built with panic = \"abort\": its first panic would abort the host \
+             too; build it with panic = \"unwind\" (the default)",
+            info.name
+        )));
+    }
+    Ok(())
+}
+
 fn error_from(status: Status, message: Vec<u8>) -> PluginError {
     let kind = status.kind().unwrap_or(ErrorKind::Internal);
     let mut message = String::from_utf8_lossy(&message).into_owned();
@@ -221,6 +236,7 @@ impl Plugin {
         }
         let info: PluginInfo =
             serde_json::from_slice(&json).map_err(|e| HandshakeError::Info(e.to_string()))?;
+        accept(&info)?;
         Ok(Plugin { table, info })
     }
 
@@ -326,6 +342,14 @@ impl Model {
             return bad(format!("{} items for k = {k}", items.len()));
         }
         let mut seen = std::collections::HashSet::with_capacity(items.len());
+        for pair in items.windows(2) {
+            if pair[1].score > pair[0].score {
+                return bad(format!(
+                    "items not best first: item {} (score {}) after item {} (score {})",
+                    pair[1].item, pair[1].score, pair[0].item, pair[0].score
+                ));
+            }
+        }
         for s in items {
             if self.n_items.is_some_and(|n| s.item as usize >= n) {
                 return bad(format!("item {} outside the catalogue", s.item));
@@ -624,6 +648,94 @@ mod tests {
     }
 
     static DROPS_ONE: PluginDeclaration = PluginDeclaration::of::<DropsOne>();
+
+    /// A plugin that breaks the list rules as its history says: [1] too many items, [2] worst
+    /// first; `recommend_many` too many for its first query when it has history [1].
+    struct Unruly;
+
+    impl Unruly {
+        fn list(q: &Query<'_>) -> Vec<Scored> {
+            let scored = |item, score| Scored { item, score };
+            match q.history {
+                [1] => (0..q.k as u32 + 5).map(|i| scored(i, 1.0)).collect(),
+                [2] => vec![scored(0, 1.0), scored(3, 2.0)],
+                _ => vec![scored(0, 2.0), scored(3, 2.0), scored(1, 1.0)],
+            }
+        }
+    }
+
+    impl Recommender for Unruly {
+        fn info() -> PluginInfo {
+            PluginInfo::new("unruly", "0.0.0")
+        }
+        fn train(_: &TrainData<'_>, _: &Params) -> Result<Self, PluginError> {
+            Ok(Unruly)
+        }
+        fn recommend(&self, q: &Query<'_>) -> Result<Vec<Scored>, PluginError> {
+            Ok(Self::list(q))
+        }
+        fn recommend_many(&self, queries: &[Query<'_>]) -> Result<Vec<Vec<Scored>>, PluginError> {
+            Ok(queries.iter().map(Self::list).collect())
+        }
+    }
+
+    static UNRULY: PluginDeclaration = PluginDeclaration::of::<Unruly>();
+
+    #[test]
+    fn a_list_too_long_or_not_best_first_is_the_plugin_s_error() {
+        let plugin = Plugin::from_static(&UNRULY).unwrap();
+        let (indptr, indices, values) = fixture();
+        let csr = CsrView::new(3, 30, &indptr, &indices, &values).unwrap();
+        let model = plugin.train(&TrainData::new(csr), &Params::new()).unwrap();
+        // Ties in score are fine; a longer list than k is not cut but refused.
+        assert_eq!(model.recommend(&Query::new(&[0], 3)).unwrap().len(), 3);
+        let err = model.recommend(&Query::new(&[1], 3)).unwrap_err();
+        assert!(
+            err.message
+                .contains("returned 8 items where at most 3 were asked for"),
+            "{err}"
+        );
+        let err = model.recommend(&Query::new(&[2], 3)).unwrap_err();
+        assert!(
+            err.message
+                .contains("not best first: item 3 (score 2) after item 0 (score 1)"),
+            "{err}"
+        );
+        let err = model
+            .recommend_many(&[Query::new(&[1], 2), Query::new(&[0], 3)])
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("recommend_many returned 7 items for query 0, whose k is 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn hosts_refuse_a_name_they_cannot_select_and_a_plugin_that_aborts_on_panics() {
+        let mut info = PluginInfo::new("ok-name_2", "0.0.0");
+        assert!(accept(&info).is_ok());
+        for name in ["", "a:b", "x,y", "My Plugin", "Cf"] {
+            info.name = name.into();
+            let err = accept(&info).unwrap_err().to_string();
+            assert!(
+                err.contains("must be non-empty and use only a-z"),
+                "{name:?}: {err}"
+            );
+        }
+        info.name = "aborts".into();
+        info.unwinds = false;
+        let err = accept(&info).unwrap_err().to_string();
+        assert!(
+            err.contains("plugin `aborts` was built with panic = \"abort\""),
+            "{err}"
+        );
+        // The info of plugins built before the flag existed has none: assumed to unwind.
+        let old: PluginInfo = serde_json::from_str(r#"{"name": "old", "version": "1"}"#).unwrap();
+        assert!(old.unwinds);
+        // The glue fills it from this build, whose tests unwind.
+        assert!(Plugin::from_static(&UNRULY).unwrap().info().unwinds);
+    }
 
     fn fixture() -> (Vec<u64>, Vec<u32>, Vec<f32>) {
         (vec![0, 2, 3, 5], vec![1, 2, 2, 0, 2], vec![1.0; 5])

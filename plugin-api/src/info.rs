@@ -202,6 +202,16 @@ pub struct PluginInfo {
     /// Named sets of parameter values meant to be used together (API 1.4).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub presets: Vec<Preset>,
+    /// Whether the plugin was built to unwind on a panic (filled in by the export glue from
+    /// the plugin's own build). A plugin built with `panic = "abort"` would take the host down
+    /// with it on its first panic, so hosts refuse it; absent in the info of plugins built
+    /// before the glue filled it in, and then assumed.
+    #[serde(default = "unwinds_by_default")]
+    pub unwinds: bool,
+}
+
+fn unwinds_by_default() -> bool {
+    true
 }
 
 /// A named set of parameter values meant to be used together (API 1.4), e.g. the settings that
@@ -231,6 +241,7 @@ impl PluginInfo {
             capabilities: vec![Capability::Recommend],
             params: Vec::new(),
             presets: Vec::new(),
+            unwinds: true,
         }
     }
     /// Sets the description.
@@ -312,6 +323,21 @@ impl PluginInfo {
             }
             self.validate_params(&preset.params)
                 .map_err(|e| format!("preset `{name}`: {}", e.message))?;
+        }
+        Ok(())
+    }
+    /// Checks the name: non-empty, ASCII lowercase letters, digits, `-` and `_` only, since it
+    /// is what `--plugins a,b:preset` and `--param name.x=1` select it by. Hosts refuse a
+    /// plugin whose name fails this.
+    pub fn check_name(&self) -> Result<(), String> {
+        let allowed =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+        if self.name.is_empty() || !self.name.chars().all(allowed) {
+            return Err(format!(
+                "plugin name `{}` must be non-empty and use only a-z, 0-9, `-` and `_` (it is \
+                 how `--plugins` and `--param` select the plugin)",
+                self.name
+            ));
         }
         Ok(())
     }

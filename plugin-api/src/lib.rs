@@ -69,7 +69,9 @@
 //!
 //! **Panics.** Every exported function runs the plugin code inside `catch_unwind`; a panic
 //! becomes an error with status [`ffi::Status::PANIC`] and the panic message, and the host marks
-//! that model failed. A plugin must be built with `panic = "unwind"` (the default).
+//! that model failed. A plugin must be built with `panic = "unwind"` (the default): the export
+//! glue records the plugin's panic strategy in its info, and hosts refuse a plugin built with
+//! `panic = "abort"` (its first panic would abort the host too).
 //!
 //! **Threads.** The host calls plugins from blocking worker threads, possibly several at once
 //! on the same model ([`Recommender`] is `Send + Sync`). Plugins may use rayon; never an async

@@ -257,6 +257,65 @@ fn presets_train(
     Ok(format!("{} train: {}", names.len(), names.join(", ")))
 }
 
+/// Every fixture user's top `k` unseen items, or what went wrong.
+fn user_lists(fixture: &Fixture, model: &TrainedModel, k: usize) -> Result<Vec<Vec<u32>>, String> {
+    (0..fixture.n_users)
+        .map(|u| {
+            let row = fixture.row(u);
+            let q = Query {
+                user: Some(u as u32),
+                exclude: row,
+                ..Query::new(row, k)
+            };
+            model
+                .recommend(&q)
+                .map_err(|e| format!("user {u}: {e}"))
+                .and_then(|r| {
+                    if r.len() == k {
+                        Ok(ids(&r))
+                    } else {
+                        Err(format!(
+                            "user {u}: {} items for k = {k} with 34 unseen items",
+                            r.len()
+                        ))
+                    }
+                })
+        })
+        .collect()
+}
+
+/// Each declared default, given explicitly, trains the model its absence does (`lists`): the
+/// default `recsys plugins` shows and `--tune` starts from is the one the plugin applies.
+fn defaults_agree(
+    plugin: &LoadedPlugin,
+    fixture: &Fixture,
+    params: &Params,
+    lists: &[Vec<u32>],
+    k: usize,
+) -> Result<String, String> {
+    let data = fixture.train_data();
+    let mut checked = 0;
+    for spec in &plugin.info().params {
+        if params.get(&spec.name).is_some() {
+            continue;
+        }
+        let explicit = params.clone().with(&spec.name, spec.default.clone());
+        let model = TrainedModel::train(plugin, &data, &explicit)
+            .map_err(|e| format!("`{}` = its default {}: {e}", spec.name, spec.default))?;
+        if user_lists(fixture, &model, k)? != lists {
+            return Err(format!(
+                "`{}` given as its declared default {} recommends otherwise than leaving it out: \
+                 the plugin applies another default than it declares",
+                spec.name, spec.default
+            ));
+        }
+        checked += 1;
+    }
+    Ok(format!(
+        "{checked} parameter(s) given their declared default train the same model"
+    ))
+}
+
 /// Whether `plugin` accepts `params`: the plugin's own invalid-parameters message when it
 /// refuses them on the suite's fixture, so that a bad `--param` is not reported as the
 /// plugin failing the suite.
@@ -276,17 +335,12 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     let info = plugin.info().clone();
     c.check(
         "info",
-        if info.name.is_empty() || info.name.contains(char::is_whitespace) {
-            Err(format!(
-                "name `{}` must be non-empty without spaces",
-                info.name
-            ))
-        } else {
-            Ok(format!(
+        info.check_name().map(|()| {
+            format!(
                 "{} {} (API {}.{})",
                 info.name, info.version, info.api_major, info.api_minor
-            ))
-        },
+            )
+        }),
     );
     let fixture = Fixture::new();
     let data = fixture.train_data();
@@ -326,29 +380,13 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     c.check("presets", presets_train(plugin, &fixture, params));
 
     let k = 5;
-    let per_user = (0..fixture.n_users)
-        .map(|u| {
-            let row = fixture.row(u);
-            let q = Query {
-                user: Some(u as u32),
-                exclude: row,
-                ..Query::new(row, k)
-            };
-            model
-                .recommend(&q)
-                .map_err(|e| format!("user {u}: {e}"))
-                .and_then(|r| {
-                    if r.len() == k {
-                        Ok(ids(&r))
-                    } else {
-                        Err(format!(
-                            "user {u}: {} items for k = {k} with 34 unseen items",
-                            r.len()
-                        ))
-                    }
-                })
-        })
-        .collect::<Result<Vec<_>, _>>();
+    let per_user = user_lists(&fixture, &model, k);
+    if let Ok(lists) = &per_user {
+        c.check(
+            "declared defaults",
+            defaults_agree(plugin, &fixture, params, lists, k),
+        );
+    }
     c.check(
         "k distinct unseen items",
         per_user
@@ -566,5 +604,57 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
     ComplianceReport {
         plugin: info.name,
         checks: c.checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use recsys_plugin_api::ffi::PluginDeclaration;
+    use recsys_plugin_api::{
+        top_k, ParamSpec, PluginError, PluginInfo, Recommender, Scored, TrainData,
+    };
+
+    use super::*;
+
+    /// Declares `shift` with default 0 but applies 1 when it is not given: its items move.
+    struct Liar(usize);
+
+    impl Recommender for Liar {
+        fn info() -> PluginInfo {
+            PluginInfo::new("liar", "1.0.0").param(ParamSpec::int("shift", 0, "rotates the items"))
+        }
+        fn train(data: &TrainData<'_>, params: &Params) -> Result<Self, PluginError> {
+            let shift = params.i64_or("shift", 1)? as usize;
+            Ok(Liar(shift % data.n_items()))
+        }
+        fn recommend(&self, q: &Query<'_>) -> Result<Vec<Scored>, PluginError> {
+            let n = 40;
+            let scores: Vec<f32> = (0..n).map(|i| ((i + n - self.0) % n) as f32).collect();
+            Ok(top_k(&scores, q.k, q.exclude))
+        }
+    }
+
+    static LIAR: PluginDeclaration = PluginDeclaration::of::<Liar>();
+
+    #[test]
+    fn a_declared_default_the_plugin_does_not_apply_fails_the_suite() {
+        let plugin = LoadedPlugin::from_static(&LIAR).unwrap();
+        let report = run(&plugin, &Params::new());
+        let check = report
+            .checks
+            .iter()
+            .find(|c| c.name == "declared defaults")
+            .expect("the check ran");
+        assert!(!check.passed);
+        assert!(
+            check
+                .detail
+                .contains("`shift` given as its declared default 0 recommends otherwise"),
+            "{check:?}"
+        );
+        // Given explicitly, the parameter is the caller's: nothing to compare.
+        let report = run(&plugin, &Params::new().with("shift", 2.into()));
+        let check = report.checks.iter().find(|c| c.name == "declared defaults");
+        assert!(check.is_some_and(|c| c.passed), "{check:?}");
     }
 }

@@ -154,9 +154,16 @@ type EntryFn = unsafe extern "C" fn() -> *const PluginDeclaration;
 /// every handle to it, and unloading Rust code that registered thread-locals is unsound.
 pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
     let path = path.to_path_buf();
+    // `dlopen` searches the system's library path for a bare file name; the user means the
+    // file in the current directory.
+    let open = if path.components().count() == 1 {
+        Path::new(".").join(&path)
+    } else {
+        path.clone()
+    };
     // SAFETY: loading runs the library's initialisers. The plugin directory is trusted code by
     // configuration (like any program's shared libraries); everything after this is checked.
-    let library = unsafe { Library::new(&path) }.map_err(|e| LoadError::NotALibrary {
+    let library = unsafe { Library::new(&open) }.map_err(|e| LoadError::NotALibrary {
         path: path.clone(),
         reason: e.to_string(),
     })?;

@@ -585,8 +585,18 @@ fn plugin_check_passes_bundled_plugins_and_reports_broken_ones() {
         "{text}"
     );
     assert!(text.contains("fails the compliance suite"), "{text}");
-    // A parameter the plugin refuses is the caller's mistake, not the plugin's failure.
+    // A bare file name is the file in the current directory (dlopen alone would search the
+    // system's library path).
     let cf = library("recsys-cf");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .args(["plugin", "check"])
+        .arg(cf.file_name().unwrap())
+        .current_dir(cf.parent().unwrap())
+        .output()
+        .expect("run recsys");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("0 failed"), "{out:?}");
+    // A parameter the plugin refuses is the caller's mistake, not the plugin's failure.
     let (ok, text) = recsys(&[
         "plugin",
         "check",
