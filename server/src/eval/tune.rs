@@ -120,8 +120,24 @@ impl Tuning {
         } else {
             format!("chose {}", changed.join(", "))
         };
+        let failed: Vec<&Trial> = self.trials.iter().filter(|t| t.error.is_some()).collect();
+        let failures = match failed.first() {
+            None => String::new(),
+            Some(first) => format!(
+                "; {} trial(s) failed, e.g. {}: {}",
+                failed.len(),
+                first
+                    .params
+                    .iter()
+                    .filter(|(name, value)| self.start.get(name) != Some(value))
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                first.error.as_deref().unwrap_or_default()
+            ),
+        };
         format!(
-            "{}: tuned {} parameter(s) and {} preset(s) in {} trials on {} validation users ({:.1}s): NDCG@{k} {start} -> {:.4} (SE {:.4}), {verdict}",
+            "{}: tuned {} parameter(s) and {} preset(s) in {} trials on {} validation users ({:.1}s): NDCG@{k} {start} -> {:.4} (SE {:.4}), {verdict}{failures}",
             self.plugin,
             self.space.len(),
             self.trials.iter().filter(|t| t.preset.is_some()).count(),
@@ -466,6 +482,32 @@ mod tests {
             t.summary(10).contains("from preset joint"),
             "{}",
             t.summary(10)
+        );
+    }
+
+    #[test]
+    fn the_summary_says_when_trials_failed() {
+        let rel: Vec<Vec<u32>> = (0..50u32).map(|u| vec![u]).collect();
+        let rel: Vec<&[u32]> = rel.iter().map(Vec::as_slice).collect();
+        let space: BTreeMap<String, Vec<ParamValue>> = [(
+            "n".to_string(),
+            vec![ParamValue::Int(-1), ParamValue::Int(2)],
+        )]
+        .into();
+        let validate = |p: &Params| -> Result<Vec<Vec<u32>>> {
+            match p.i64_or("n", 1).unwrap() {
+                -1 => Err(crate::Error::Usage("n must not be negative".into())),
+                n => Ok((0..50u32)
+                    .map(|u| (1000..1000 + n as u32).chain([u]).collect())
+                    .collect()),
+            }
+        };
+        let start = Params::new().with("n", 1.into());
+        let (t, _) = tune("p", &start, over(space), &rel, 10, validate);
+        let summary = t.summary(10);
+        assert!(
+            summary.contains("1 trial(s) failed, e.g. n=-1: n must not be negative"),
+            "{summary}"
         );
     }
 
