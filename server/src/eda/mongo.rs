@@ -41,8 +41,8 @@ pub fn analyze_mongodb(config: &MongoConfig, options: &EdaOptions) -> Result<Eda
 /// [`analyze_files`](super::analyze_files) does for the files ingested. Each collection is an
 /// input of the report; a document that does not convert back to a record
 /// ([`schema::review_from_document`], [`schema::product_from_document`]) is counted as
-/// malformed with its reason, never fatal. Every quarantine document counts once, whichever run
-/// wrote it.
+/// malformed with its reason, never fatal. A quarantined line counts once, however many runs
+/// quarantined it (the same file ingested again).
 ///
 /// # Errors
 ///
@@ -77,6 +77,9 @@ pub async fn analyze_store(store: &MongoStore, options: &EdaOptions) -> Result<E
         })
         .await?,
     );
+    // Each run that reads a bad line quarantines it again (re-running an ingest is safe and
+    // adds nothing else): a line counts once, told apart by its file, line and raw text.
+    let seen = std::cell::RefCell::new(std::collections::HashSet::new());
     inputs.push(
         scan.collection(store, QUARANTINE, |stats, doc| {
             let reason = doc
@@ -84,6 +87,14 @@ pub async fn analyze_store(store: &MongoStore, options: &EdaOptions) -> Result<E
                 .map_err(|_| "missing field `reason`".to_owned())?;
             let file = doc.get_str("file_name").ok();
             let line = doc.get_i64("line").ok();
+            let key = (
+                doc.get_str("file").ok().or(file).map(str::to_owned),
+                line,
+                doc.get_str("raw").ok().map(str::to_owned),
+            );
+            if key.0.is_some() && key.1.is_some() && !seen.borrow_mut().insert(key) {
+                return Ok(());
+            }
             let at = file.zip(line).map(|(file, line)| format!("{file}:{line}"));
             stats.add_problem(reason, at.as_deref());
             Ok(())

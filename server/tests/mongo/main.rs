@@ -180,6 +180,20 @@ mod eda {
                 ("quarantine", 3, 0)
             ]
         );
+
+        // Ingesting the bad file again quarantines its lines again (the run is safe and adds
+        // nothing else); the report still counts each refused line once.
+        let again = db.ingest(&files[3..]).await;
+        assert_eq!(again.totals.quarantined, 3, "{again}");
+        let after = stats_json(
+            &analyze_store(&db.store, &options).await.unwrap(),
+            &dir.path().join("again"),
+        );
+        assert_eq!(
+            key_numbers(&after)["quarantined"],
+            db_numbers["quarantined"]
+        );
+        assert_eq!(key_numbers(&after)["reasons"], db_numbers["reasons"]);
         db.drop_now().await;
     }
 }
