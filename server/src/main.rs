@@ -59,7 +59,8 @@ enum Command {
     #[cfg(feature = "server")]
     Demo(ServeArgs),
     /// Run only the worker (consume preference events, store and produce recommendations),
-    /// for scaling out beside `recsys serve` processes; needs mongodb.uri and kafka.brokers.
+    /// beside `recsys serve` processes (a standby while the events topic has one partition);
+    /// needs mongodb.uri and kafka.brokers.
     #[cfg(feature = "server")]
     Worker(ServeArgs),
     /// Plugin author tools.

@@ -422,6 +422,10 @@ pub async fn run(settings: Settings, role: Role, mut extras: Extras) -> Result<(
         (Role::All, Some(listener)) => Some(listener),
         (Role::All, None) => Some(bind(&settings)?),
     };
+    // The backends are reached before the slow work too: an unreachable MongoDB or broker
+    // fails the start at once (once running, either may go away and come back).
+    let store = open_store(&settings).await?;
+    let bus = open_bus(&settings).await?;
     let data_settings = settings.clone();
     let (dataset_name, built) = tokio::task::spawn_blocking(move || {
         let setup = Setup::new(&data_settings, true)?;
@@ -431,8 +435,6 @@ pub async fn run(settings: Settings, role: Role, mut extras: Extras) -> Result<(
     })
     .await
     .map_err(|e| Error::Usage(format!("start-up task failed: {e}")))??;
-    let store = open_store(&settings).await?;
-    let bus = open_bus(&settings).await?;
     eprintln!(
         "store: {}, event bus: {}, catalogue: {} ({} products)",
         store.backend(),

@@ -90,6 +90,29 @@ fn a_bad_or_busy_address_fails_before_any_start_up_work() {
     }
 }
 
+/// A MongoDB server that cannot be reached fails the start before the catalogue is generated
+/// (once running, the store may go away and come back; see the outage tests).
+#[test]
+fn an_unreachable_store_fails_the_start_before_the_slow_work() {
+    let state = tempfile::tempdir().unwrap();
+    let closed = free_port();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .args(["serve", "--bind", &bind, "--state-dir"])
+        .arg(state.path())
+        .env("RECSYS__PLUGINS__DIR", artifact_dir())
+        .env(
+            "RECSYS__MONGODB__URI",
+            format!("mongodb://127.0.0.1:{closed}/?directConnection=true"),
+        )
+        .output()
+        .expect("recsys runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("mongodb.uri"), "{stderr}");
+    assert!(!stderr.contains("generating a catalogue"), "{stderr}");
+}
+
 /// Parameters for a plugin that is not loaded (a typo: `cff`) are refused at start-up, as
 /// `recsys evaluate` refuses them, instead of `cf` silently training with its defaults.
 #[test]
