@@ -122,6 +122,9 @@ fn run_serve(
     role: recsys::serve::Role,
     demo: bool,
 ) -> anyhow::Result<()> {
+    if role == recsys::serve::Role::Worker && (args.bind.is_some() || args.eda.is_some()) {
+        bail!("`recsys worker` serves no HTTP, so --bind and --eda do not apply to it");
+    }
     if let Some(bind) = args.bind {
         settings.server.bind = bind;
     }

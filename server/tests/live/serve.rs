@@ -90,6 +90,19 @@ fn a_bad_or_busy_address_fails_before_any_start_up_work() {
     }
 }
 
+/// `recsys worker` listens on nothing: an HTTP flag given to it is a mistake, said at once.
+#[test]
+fn the_worker_refuses_http_flags() {
+    let state = tempfile::tempdir().unwrap();
+    for flag in [["--bind", "127.0.0.1:0"], ["--eda", "/tmp"]] {
+        let stderr = serve_fails("worker", &flag, state.path());
+        assert!(
+            stderr.contains("`recsys worker` serves no HTTP, so --bind and --eda do not apply"),
+            "{stderr}"
+        );
+    }
+}
+
 /// A MongoDB server that cannot be reached fails the start before the catalogue is generated
 /// (once running, the store may go away and come back; see the outage tests).
 #[test]
