@@ -534,8 +534,10 @@ pub async fn openapi() -> Response {
     ([(CONTENT_TYPE, "application/json")], super::OPENAPI_JSON).into_response()
 }
 
-/// `GET /healthz`: 200 when the store and the bus answer, 503 otherwise.
-pub async fn healthz(State(state): State<AppState>) -> Response {
+/// `GET /healthz`: 200 when the store and the bus answer, 503 otherwise. Why one does not
+/// answer (the driver's error, which names hosts) is shown to API-key holders only.
+pub async fn healthz(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let detailed = authorize_api_key(state.api_key(), &headers).is_ok();
     let live = state.live();
     let (store, bus) = tokio::join!(
         tokio::time::timeout(PING_TIMEOUT, live.store.ping()),
@@ -552,6 +554,16 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Err(_) => Some(format!("no answer within {PING_TIMEOUT:?}")),
     };
     let ok = store_error.is_none() && bus_error.is_none();
+    let shown = |error: Option<String>| {
+        error.map(|e| {
+            if detailed {
+                e
+            } else {
+                "unavailable (the reason is shown with the API key)".to_string()
+            }
+        })
+    };
+    let (store_error, bus_error) = (shown(store_error), shown(bus_error));
     let body = json!({
         "status": if ok { "ok" } else { "degraded" },
         "store": { "backend": live.store.backend(), "ok": store_error.is_none(), "error": store_error },
