@@ -497,8 +497,8 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         let malformed = dataset.report.problem_count();
         if malformed > 0 {
             eprintln!(
-                "warning: {malformed} malformed line(s) skipped (listed without -q, and in the \
-                 --json report)"
+                "warning: {malformed} malformed line(s) skipped (the first five are listed \
+                 without -q, every one with its reason in the --json report)"
             );
         }
     } else {

@@ -183,11 +183,7 @@ fn batch_agrees(fixture: &Fixture, model: &TrainedModel, k: usize) -> Result<Str
     let new_user = NEW_USER;
     let all_but_three = fixture.all_but_three();
     let mut queries: Vec<Query<'_>> = (0..fixture.n_users)
-        .map(|u| Query {
-            user: Some(u as u32),
-            exclude: fixture.row(u),
-            ..Query::new(fixture.row(u), k)
-        })
+        .map(|u| user_query(fixture, u, k))
         .collect();
     queries.push(Query::new(&[], k));
     queries.push(Query {
@@ -257,18 +253,22 @@ fn presets_train(
     Ok(format!("{} train: {}", names.len(), names.join(", ")))
 }
 
+/// Fixture user `u`'s query: its row as history, excluded, and its training index.
+fn user_query(fixture: &Fixture, u: usize, k: usize) -> Query<'_> {
+    let row = fixture.row(u);
+    Query {
+        user: Some(u as u32),
+        exclude: row,
+        ..Query::new(row, k)
+    }
+}
+
 /// Every fixture user's top `k` unseen items, or what went wrong.
 fn user_lists(fixture: &Fixture, model: &TrainedModel, k: usize) -> Result<Vec<Vec<u32>>, String> {
     (0..fixture.n_users)
         .map(|u| {
-            let row = fixture.row(u);
-            let q = Query {
-                user: Some(u as u32),
-                exclude: row,
-                ..Query::new(row, k)
-            };
             model
-                .recommend(&q)
+                .recommend(&user_query(fixture, u, k))
                 .map_err(|e| format!("user {u}: {e}"))
                 .and_then(|r| {
                     if r.len() == k {
@@ -463,12 +463,7 @@ pub fn run(plugin: &LoadedPlugin, params: &Params) -> ComplianceReport {
                         (0..fixture.n_users)
                             .filter(|u| u % 4 == t)
                             .map(|u| {
-                                let row = fixture.row(u);
-                                let q = Query {
-                                    user: Some(u as u32),
-                                    exclude: row,
-                                    ..Query::new(row, k)
-                                };
+                                let q = user_query(fixture, u, k);
                                 (u, model.recommend(&q).map(|r| ids(&r)).unwrap_or_default())
                             })
                             .collect::<Vec<_>>()
