@@ -314,6 +314,10 @@ fn tuned_earlier(
     (spec.dataset == dataset.name && wanted == members && same_size).then_some(spec)
 }
 
+/// The longest a MongoDB store call may take before it is answered as unavailable.
+#[cfg(feature = "mongodb")]
+const MONGODB_CALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The store: MongoDB when `mongodb.uri` is set, else the embedded store in the state dir.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn PreferenceStore>> {
     if !settings.mongodb.uri.is_empty() {
@@ -325,7 +329,12 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn PreferenceStore>>
             )
             .await
             .map_err(|e| Error::Config(format!("mongodb.uri: {e}")))?;
-            return Ok(Arc::new(store));
+            // A server that stops answering without closing its connections gives 503 in
+            // seconds, like one that is down.
+            return Ok(Arc::new(crate::live::Bounded::new(
+                store,
+                MONGODB_CALL_LIMIT,
+            )));
         }
         #[cfg(not(feature = "mongodb"))]
         return Err(Error::Config(

@@ -18,7 +18,7 @@ pub use bus::{BusError, BusMessage, BusResult, EventBus, MemoryBus, StartAt, Sub
 pub use bus::{KafkaBus, KafkaConfig};
 #[cfg(feature = "mongodb")]
 pub use store::MongoPreferenceStore;
-pub use store::{EmbeddedStore, PreferenceStore, StoreError, StoreResult};
+pub use store::{Bounded, EmbeddedStore, PreferenceStore, StoreError, StoreResult};
 pub use types::{
     now_millis, Change, Preference, PreferenceEvent, PreferenceKind, RecommendationsMessage,
     StoredRecommendations, User,

@@ -139,6 +139,58 @@ fn mongodb_going_away_gives_503_where_needed_and_recovers() {
     emulator("stop", mongo_port);
 }
 
+/// The emulator on `port` paused (SIGSTOP) or resumed (SIGCONT): a server that keeps its
+/// connections open and stops answering, as a hung or overloaded one does.
+fn pause_emulator(port: u16, paused: bool) {
+    let home = std::env::var("RECSYS_SERVICES_HOME")
+        .unwrap_or_else(|_| format!("{}/.cache/recsys-services", std::env::var("HOME").unwrap()));
+    let pid = std::fs::read_to_string(format!("{home}/mongo-emulator-{port}.pid")).unwrap();
+    let signal = if paused { "-STOP" } else { "-CONT" };
+    let status = Command::new("kill")
+        .args([signal, pid.trim()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// A MongoDB server that stops answering without closing its connections (the driver has no
+/// socket timeout): what needs it answers 503 within the store's call limit of 5 s, as when it
+/// is down, and recovers when it answers again.
+#[test]
+fn a_mongodb_that_stops_answering_gives_503_within_seconds() {
+    if required_env("RECSYS_TEST_MONGODB_URI").is_none() {
+        return;
+    }
+    let mongo_port = free_port();
+    emulator("start", mongo_port);
+    let uri = format!("mongodb://127.0.0.1:{mongo_port}/?directConnection=true");
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = ServerProcess::start(
+        &[
+            ("RECSYS__MONGODB__URI", uri.as_str()),
+            ("RECSYS__SERVER__API_KEY", KEY),
+        ],
+        port,
+        state.path(),
+    );
+    put_user(port, "ann");
+    pause_emulator(mongo_port, true);
+    let start = std::time::Instant::now();
+    let (status, body) = http(port, "GET", "/api/users/ann", KEY, None).unwrap();
+    let waited = start.elapsed();
+    pause_emulator(mongo_port, false);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("unavailable"), "{body}");
+    assert!(waited < Duration::from_secs(8), "{waited:?}");
+    let back = wait_for(Duration::from_secs(30), || {
+        let (status, _) = http(port, "GET", "/api/users/ann", KEY, None).ok()?;
+        (status == 200).then_some(())
+    });
+    emulator("stop", mongo_port);
+    assert!(back.is_some(), "the store did not answer again");
+}
+
 /// The broker goes away (every connection to it cut, new ones refused) and comes back with its
 /// state, as a broker restart or a network partition looks to a client. (Restarting Tansu
 /// itself is no such test: its `memory://` storage comes back empty, with new topic ids, and

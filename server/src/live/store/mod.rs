@@ -61,3 +61,171 @@ pub trait PreferenceStore: Send + Sync + std::fmt::Debug + 'static {
     /// Whether event `event_id` was handled.
     async fn is_processed(&self, event_id: &str) -> StoreResult<bool>;
 }
+
+/// A store whose every call gives up after `limit`, as [`StoreError::Unavailable`]. The MongoDB
+/// driver has no socket timeout: against a server that accepts connections but does not answer
+/// (hung, paused, a half-open network), a call waits until the driver's monitor gives the server
+/// up, about 14 s in tests. Behind this, such a call answers 503 within `limit` like any other
+/// outage. A write that gave up may still be applied later; every write here is idempotent.
+#[derive(Debug)]
+pub struct Bounded<S> {
+    inner: S,
+    limit: std::time::Duration,
+}
+
+impl<S: PreferenceStore> Bounded<S> {
+    /// `inner`, each call limited to `limit`.
+    pub fn new(inner: S, limit: std::time::Duration) -> Self {
+        Bounded { inner, limit }
+    }
+
+    async fn within<T>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
+        match tokio::time::timeout(self.limit, call).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "{} store: no answer within {:?} ({what})",
+                self.inner.backend(),
+                self.limit
+            ))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: PreferenceStore> PreferenceStore for Bounded<S> {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.within("ping", self.inner.ping()).await
+    }
+    async fn upsert_user(&self, user: &User) -> StoreResult<User> {
+        self.within("saving a user", self.inner.upsert_user(user))
+            .await
+    }
+    async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        self.within("reading a user", self.inner.user(id)).await
+    }
+    async fn set_preference(&self, user: &str, preference: &Preference) -> StoreResult<()> {
+        self.within(
+            "saving a preference",
+            self.inner.set_preference(user, preference),
+        )
+        .await
+    }
+    async fn remove_preference(&self, user: &str, asin: &str) -> StoreResult<bool> {
+        self.within(
+            "removing a preference",
+            self.inner.remove_preference(user, asin),
+        )
+        .await
+    }
+    async fn preferences(&self, user: &str) -> StoreResult<Vec<Preference>> {
+        self.within("reading preferences", self.inner.preferences(user))
+            .await
+    }
+    async fn save_recommendations(&self, recs: &StoredRecommendations) -> StoreResult<()> {
+        self.within(
+            "saving recommendations",
+            self.inner.save_recommendations(recs),
+        )
+        .await
+    }
+    async fn recommendations(&self, user: &str) -> StoreResult<Option<StoredRecommendations>> {
+        self.within("reading recommendations", self.inner.recommendations(user))
+            .await
+    }
+    async fn mark_processed(&self, event_id: &str) -> StoreResult<bool> {
+        self.within("marking an event", self.inner.mark_processed(event_id))
+            .await
+    }
+    async fn is_processed(&self, event_id: &str) -> StoreResult<bool> {
+        self.within("reading an event", self.inner.is_processed(event_id))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A backend that accepted the call and never answers.
+    #[derive(Debug)]
+    struct Hung;
+
+    #[async_trait::async_trait]
+    impl PreferenceStore for Hung {
+        fn backend(&self) -> &'static str {
+            "hung"
+        }
+        async fn ping(&self) -> StoreResult<()> {
+            std::future::pending().await
+        }
+        async fn upsert_user(&self, _: &User) -> StoreResult<User> {
+            std::future::pending().await
+        }
+        async fn user(&self, _: &str) -> StoreResult<Option<User>> {
+            std::future::pending().await
+        }
+        async fn set_preference(&self, _: &str, _: &Preference) -> StoreResult<()> {
+            std::future::pending().await
+        }
+        async fn remove_preference(&self, _: &str, _: &str) -> StoreResult<bool> {
+            std::future::pending().await
+        }
+        async fn preferences(&self, _: &str) -> StoreResult<Vec<Preference>> {
+            std::future::pending().await
+        }
+        async fn save_recommendations(&self, _: &StoredRecommendations) -> StoreResult<()> {
+            std::future::pending().await
+        }
+        async fn recommendations(&self, _: &str) -> StoreResult<Option<StoredRecommendations>> {
+            std::future::pending().await
+        }
+        async fn mark_processed(&self, _: &str) -> StoreResult<bool> {
+            std::future::pending().await
+        }
+        async fn is_processed(&self, _: &str) -> StoreResult<bool> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_backend_that_never_answers_is_unavailable_after_the_limit() {
+        let store = Bounded::new(Hung, Duration::from_millis(50));
+        let start = Instant::now();
+        let err = store.preferences("ann").await.unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert!(
+            matches!(&err, StoreError::Unavailable(m) if m.contains("hung store: no answer within 50ms (reading preferences)")),
+            "{err}"
+        );
+        assert!(matches!(
+            store.ping().await,
+            Err(StoreError::Unavailable(_))
+        ));
+        assert_eq!(store.backend(), "hung");
+    }
+
+    #[tokio::test]
+    async fn a_backend_that_answers_is_passed_through() {
+        let store = Bounded::new(EmbeddedStore::in_memory().unwrap(), Duration::from_secs(5));
+        let user = User {
+            id: "ann".into(),
+            name: "Ann".into(),
+            created: 1,
+        };
+        store.upsert_user(&user).await.unwrap();
+        assert_eq!(
+            store.user("ann").await.unwrap().map(|u| u.name),
+            Some("Ann".into())
+        );
+        assert!(store.user("bob").await.unwrap().is_none());
+    }
+}
