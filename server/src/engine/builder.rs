@@ -129,7 +129,7 @@ impl EngineBuilder {
                     problems.push(format!(
                         "{member}: plugin `{}` is not loaded (loaded: {})",
                         m.plugin,
-                        listed(self.registry.plugins().iter().map(LoadedPlugin::name))
+                        self.registry.names()
                     ));
                 }
                 continue;

@@ -76,6 +76,11 @@ impl PluginRegistry {
         &self.errors
     }
 
+    /// The loaded plugins' names, `a, b, c` (or `none`), for messages.
+    pub fn names(&self) -> String {
+        listed(self.plugins.iter().map(LoadedPlugin::name))
+    }
+
     /// The plugin called `name`.
     pub fn get(&self, name: &str) -> Option<&LoadedPlugin> {
         self.plugins.iter().find(|p| p.name() == name)
@@ -100,7 +105,7 @@ impl PluginRegistry {
                     None => (entry, None),
                 };
                 let plugin = self.get(name).ok_or_else(|| {
-                    let known = listed(self.plugins.iter().map(|p| p.name()));
+                    let known = self.names();
                     Error::Usage(format!("unknown plugin `{name}`; loaded plugins: {known}"))
                 })?;
                 let Some(preset) = preset else {
@@ -115,7 +120,7 @@ impl PluginRegistry {
             })
             .collect::<Result<_>>()?;
         if selected.is_empty() {
-            let known = listed(self.plugins.iter().map(|p| p.name()));
+            let known = self.names();
             return Err(Error::Usage(format!(
                 "no plugin selected: give `all` or names from: {known}"
             )));
@@ -143,7 +148,7 @@ impl PluginRegistry {
     ) -> Result<()> {
         for name in names {
             if self.get(name).is_none() {
-                let known = listed(self.plugins.iter().map(|p| p.name()));
+                let known = self.names();
                 return Err(Error::Usage(format!(
                     "{source} names plugin `{name}`, which is not loaded; loaded plugins: {known}"
                 )));
