@@ -336,20 +336,36 @@ fn plugins(settings: &Settings, dir: Option<PathBuf>, json: bool) -> anyhow::Res
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
+    let capabilities = |p: &recsys::plugins::LoadedPlugin| {
+        let caps: Vec<&str> = p.info().capabilities.iter().map(|c| c.as_str()).collect();
+        caps.join(",")
+    };
+    // Each column as wide as its longest entry, so that no two run together.
+    let width = |header: &str, cell: &dyn Fn(&recsys::plugins::LoadedPlugin) -> usize| {
+        registry
+            .plugins()
+            .iter()
+            .map(cell)
+            .max()
+            .unwrap_or(0)
+            .max(header.len())
+    };
+    let name_w = width("NAME", &|p| p.info().name.len());
+    let version_w = width("VERSION", &|p| p.info().version.len());
+    let caps_w = width("CAPABILITIES", &|p| capabilities(p).len());
     println!(
-        "{:<12} {:<9} {:<5} {:<48} FILE",
+        "{:<name_w$} {:<version_w$} {:<5} {:<caps_w$} FILE",
         "NAME", "VERSION", "API", "CAPABILITIES"
     );
     for p in registry.plugins() {
         let info = p.info();
-        let caps: Vec<&str> = info.capabilities.iter().map(|c| c.as_str()).collect();
         let api = format!("{}.{}", info.api_major, info.api_minor);
         println!(
-            "{:<12} {:<9} {:<5} {:<48} {}",
+            "{:<name_w$} {:<version_w$} {:<5} {:<caps_w$} {}",
             info.name,
             info.version,
             api,
-            caps.join(","),
+            capabilities(p),
             p.origin()
         );
         for param in &info.params {

@@ -854,6 +854,19 @@ fn presets_are_listed_and_an_unknown_one_is_refused() {
             && text.contains("only with similarity = \"rp3beta\""),
         "{text}"
     );
+    // The table's columns line up: every plugin's file starts under FILE, whatever the length
+    // of its capability list (content's is the longest).
+    let file_at = text.lines().next().and_then(|h| h.find("FILE")).unwrap();
+    let rows = text.lines().skip(1);
+    for line in rows.filter(|l| !l.starts_with(' ') && !l.starts_with("warning")) {
+        if line.contains(".so") {
+            assert_eq!(
+                line.find(dir.to_str().unwrap()),
+                Some(file_at),
+                "{line:?} in\n{text}"
+            );
+        }
+    }
     let (ok, text) = evaluate_musical_instruments("cf:bm25", &[]);
     assert!(
         !ok && text.contains("no preset `bm25`") && text.contains("implicit-cosine"),
