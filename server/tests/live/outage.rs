@@ -28,6 +28,25 @@ fn emulator(action: &str, port: u16) {
     );
 }
 
+/// A new emulator on a free port and `recsys serve` using it (`options` appended to its URI):
+/// the server, its port, the emulator's port, and the state directory (kept while it lives).
+fn serve_on_emulator(options: &str) -> (ServerProcess, u16, u16, tempfile::TempDir) {
+    let mongo_port = free_port();
+    emulator("start", mongo_port);
+    let uri = format!("mongodb://127.0.0.1:{mongo_port}/?directConnection=true{options}");
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = ServerProcess::start(
+        &[
+            ("RECSYS__MONGODB__URI", uri.as_str()),
+            ("RECSYS__SERVER__API_KEY", KEY),
+        ],
+        port,
+        state.path(),
+    );
+    (server, port, mongo_port, state)
+}
+
 /// The first product of the catalogue page `page`.
 fn product(port: u16, page: usize, i: usize) -> String {
     let (status, body) = http(
@@ -68,21 +87,7 @@ fn mongodb_going_away_gives_503_where_needed_and_recovers() {
     if required_env("RECSYS_TEST_MONGODB_URI").is_none() {
         return;
     }
-    let mongo_port = free_port();
-    emulator("start", mongo_port);
-    let uri = format!(
-        "mongodb://127.0.0.1:{mongo_port}/?directConnection=true&serverSelectionTimeoutMS=1000"
-    );
-    let state = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = ServerProcess::start(
-        &[
-            ("RECSYS__MONGODB__URI", uri.as_str()),
-            ("RECSYS__SERVER__API_KEY", KEY),
-        ],
-        port,
-        state.path(),
-    );
+    let (server, port, mongo_port, _state) = serve_on_emulator("&serverSelectionTimeoutMS=1000");
     put_user(port, "ann");
     let (status, body) = like(port, "ann", &product(port, 1, 0));
     assert_eq!(status, 202, "{body}");
@@ -161,19 +166,7 @@ fn a_mongodb_that_stops_answering_gives_503_within_seconds() {
     if required_env("RECSYS_TEST_MONGODB_URI").is_none() {
         return;
     }
-    let mongo_port = free_port();
-    emulator("start", mongo_port);
-    let uri = format!("mongodb://127.0.0.1:{mongo_port}/?directConnection=true");
-    let state = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = ServerProcess::start(
-        &[
-            ("RECSYS__MONGODB__URI", uri.as_str()),
-            ("RECSYS__SERVER__API_KEY", KEY),
-        ],
-        port,
-        state.path(),
-    );
+    let (_server, port, mongo_port, _state) = serve_on_emulator("");
     put_user(port, "ann");
     pause_emulator(mongo_port, true);
     let start = std::time::Instant::now();
