@@ -316,20 +316,17 @@ pub(crate) fn sniff(line: &[u8]) -> JsonKind {
 /// JSON, whichever field the bad bytes are in: every reader (evaluation, EDA, ingest) gives
 /// it the same verdict, even those that skip the field.
 fn from_line<'a, T: Deserialize<'a>>(line: &'a [u8]) -> Result<T, String> {
-    if let Err(e) = std::str::from_utf8(line) {
-        return Err(format!(
-            "not UTF-8: invalid byte at offset {}",
-            e.valid_up_to()
-        ));
-    }
+    // Validated once here, so serde_json reads it as text and does not check it again.
+    let text = std::str::from_utf8(line)
+        .map_err(|e| format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()))?;
     let first = line.trim_ascii_start().first().copied();
     if first != Some(b'{') {
-        return Err(match serde_json::from_slice::<IgnoredAny>(line) {
+        return Err(match serde_json::from_str::<IgnoredAny>(text) {
             Ok(_) => format!("JSON but not an object ({})", json_kind(first)),
             Err(e) => format!("not JSON: {e}"),
         });
     }
-    serde_json::from_slice(line).map_err(|e| format!("not valid JSON: {e}"))
+    serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))
 }
 
 fn json_kind(first: Option<u8>) -> &'static str {
