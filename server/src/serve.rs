@@ -471,6 +471,11 @@ pub async fn run(settings: Settings, role: Role, mut extras: Extras) -> Result<(
         let stopped = stopped.clone();
         tokio::spawn(async move { live.run_bus_watch(stopped).await })
     };
+    let relay = {
+        let live = live.clone();
+        let stopped = stopped.clone();
+        tokio::spawn(async move { live.run_outbox_relay(stopped).await })
+    };
     if role == Role::Worker {
         eprintln!(
             "worker running in group {}; Ctrl-C stops it",
@@ -478,6 +483,7 @@ pub async fn run(settings: Settings, role: Role, mut extras: Extras) -> Result<(
         );
         shutdown_signal().await;
         let _ = stop.send(true);
+        let _ = relay.await;
         return worker
             .await
             .map_err(|e| Error::Usage(format!("worker task failed: {e}")))?
@@ -515,6 +521,7 @@ pub async fn run(settings: Settings, role: Role, mut extras: Extras) -> Result<(
     let _ = fanout.await;
     let _ = worker.await;
     let _ = watch.await;
+    let _ = relay.await;
     if let Err(e) = live.bus.flush(std::time::Duration::from_secs(5)).await {
         eprintln!("event bus: events still queued at shutdown: {e}");
     }

@@ -7,6 +7,11 @@
 //! stored (and produced). Handling is idempotent by `event_id`: an event already marked
 //! processed is skipped, and recomputing from the store's current preferences gives the same
 //! answer anyway.
+//!
+//! Nothing is lost between the store and the bus either: an event is recorded in the store's
+//! outbox before the change it describes, and leaves it only once handled. A process stopped
+//! before its events reached the bus (the broker away, the producer's queue in memory) leaves
+//! them there, and [`Live::run_outbox_relay`] in the next process produces them again.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -105,6 +110,15 @@ pub struct Live {
 
 static EVENT_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// How old an unhandled outbox event must be before a running process produces it again:
+/// handling takes milliseconds, so one this old was lost on the way (or its worker is waiting
+/// for the store).
+pub const OUTBOX_AGE: Duration = Duration::from_secs(30);
+/// How often the outbox is looked at.
+pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(10);
+/// Most events produced again per look.
+pub const OUTBOX_BATCH: usize = 1000;
+
 /// Pause after a consuming error. The Kafka client queues one report per connection problem
 /// while the broker is away; a short pause drains them quickly once it is back, without
 /// spinning if one repeats.
@@ -171,27 +185,113 @@ impl Live {
     }
 
     /// Records a preference change for `user` in the store, then produces the event. The
-    /// store is the system of record: if producing fails the change is kept and the error
-    /// returned (the caller answers 503; the next change recomputes from the store anyway).
+    /// event goes into the store's outbox first, then the change: a process stopped at any
+    /// point leaves either nothing or an event the next process produces again (an event whose
+    /// change was never written recomputes the same recommendations, harmless). The store is
+    /// the system of record: if producing fails the change is kept and the error returned (the
+    /// caller answers 503; the outbox produces the event later).
     pub async fn apply(&self, user: &str, change: Change) -> Result<PreferenceEvent, LiveError> {
-        match &change {
-            Change::Set { preference } => self.store.set_preference(user, preference).await?,
-            Change::Remove { asin } => {
-                self.store.remove_preference(user, asin).await?;
-            }
-        }
         let event = PreferenceEvent {
             event_id: new_event_id(),
             user: user.to_string(),
             change,
             at: now_millis(),
         };
-        let value = serde_json::to_vec(&event).expect("events serialize");
-        self.bus.publish(&self.topics.events, user, &value).await?;
+        self.store.add_to_outbox(&event).await?;
+        match &event.change {
+            Change::Set { preference } => self.store.set_preference(user, preference).await?,
+            Change::Remove { asin } => {
+                self.store.remove_preference(user, asin).await?;
+            }
+        }
+        self.produce(&event).await?;
+        Ok(event)
+    }
+
+    /// Produces `event` to the events topic.
+    async fn produce(&self, event: &PreferenceEvent) -> Result<(), LiveError> {
+        let value = serde_json::to_vec(event).expect("events serialize");
+        self.bus
+            .publish(&self.topics.events, &event.user, &value)
+            .await?;
         self.counters
             .events_published
             .fetch_add(1, Ordering::Relaxed);
-        Ok(event)
+        Ok(())
+    }
+
+    /// Produces again the outbox events recorded at or before `before` (Unix milliseconds)
+    /// that are not handled yet, except those in `skip`; drops the handled ones from the
+    /// outbox. Returns the ids produced. At most [`OUTBOX_BATCH`] events per call.
+    pub async fn relay_outbox(
+        &self,
+        before: i64,
+        skip: &std::collections::HashSet<String>,
+    ) -> Result<Vec<String>, LiveError> {
+        let mut produced = Vec::new();
+        for event in self.store.outbox(before, OUTBOX_BATCH).await? {
+            if self.store.is_processed(&event.event_id).await? {
+                self.store.remove_from_outbox(&event.event_id).await?;
+            } else if !skip.contains(&event.event_id) {
+                self.produce(&event).await?;
+                produced.push(event.event_id);
+            }
+        }
+        Ok(produced)
+    }
+
+    /// Relays the outbox until `shutdown`: at start, every event recorded before this process
+    /// started (left by a process that stopped before they were handled); then, every
+    /// [`OUTBOX_INTERVAL`], those older than [`OUTBOX_AGE`] (produced but lost on the way). An
+    /// event is produced again at most once per [`OUTBOX_AGE`] by one process, and only while
+    /// the bus answers (the producer would only queue it in memory otherwise).
+    pub async fn run_outbox_relay(&self, mut shutdown: watch::Receiver<bool>) {
+        let started = now_millis();
+        let mut swept_start = false;
+        // Produced by this relay, by id, with when: not produced again before OUTBOX_AGE.
+        let mut recent: std::collections::HashMap<String, std::time::Instant> = Default::default();
+        let mut last_error = String::new();
+        loop {
+            if self.bus.ping().await.is_ok() {
+                recent.retain(|_, at| at.elapsed() < OUTBOX_AGE);
+                let skip = recent.keys().cloned().collect();
+                let before = if swept_start {
+                    now_millis() - OUTBOX_AGE.as_millis() as i64
+                } else {
+                    started
+                };
+                match self.relay_outbox(before, &skip).await {
+                    Ok(produced) => {
+                        if !produced.is_empty() {
+                            eprintln!(
+                                "outbox: produced {} event(s) again that were not handled",
+                                produced.len()
+                            );
+                        }
+                        let now = std::time::Instant::now();
+                        recent.extend(produced.into_iter().map(|id| (id, now)));
+                        swept_start = true;
+                        last_error.clear();
+                    }
+                    Err(e) => {
+                        let text = e.to_string();
+                        if text != last_error {
+                            eprintln!("outbox: {text}; trying again in {OUTBOX_INTERVAL:?}");
+                            last_error = text;
+                        }
+                    }
+                }
+            }
+            let pause = if swept_start {
+                OUTBOX_INTERVAL
+            } else {
+                Duration::from_secs(1)
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
     }
 
     /// Handles one event: skipped when its id was handled already; otherwise recomputes the
@@ -201,6 +301,7 @@ impl Live {
         event: &PreferenceEvent,
     ) -> Result<Option<StoredRecommendations>, LiveError> {
         if self.store.is_processed(&event.event_id).await? {
+            self.store.remove_from_outbox(&event.event_id).await?;
             self.counters
                 .events_duplicate
                 .fetch_add(1, Ordering::Relaxed);
@@ -220,6 +321,7 @@ impl Live {
                 .events_duplicate
                 .fetch_add(1, Ordering::Relaxed);
         }
+        self.store.remove_from_outbox(&event.event_id).await?;
         self.counters.events_handled.fetch_add(1, Ordering::Relaxed);
         self.counters
             .event_age_ms_sum

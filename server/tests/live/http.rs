@@ -18,8 +18,9 @@ use crate::support::artifact_dir;
 use recsys::engine::Engine;
 use recsys::eval::{Comparison, EvalReport};
 use recsys::live::{
-    BusError, BusResult, EmbeddedStore, EventBus, Live, MemoryBus, Preference, PreferenceStore,
-    StartAt, StoreError, StoreResult, StoredRecommendations, Subscription, Topics, User,
+    now_millis, BusError, BusResult, Change, EmbeddedStore, EventBus, Live, MemoryBus, Preference,
+    PreferenceEvent, PreferenceKind, PreferenceStore, StartAt, StoreError, StoreResult,
+    StoredRecommendations, Subscription, Topics, User,
 };
 use recsys::synth::{generate, SynthOptions};
 use recsys::web::{router, AppState, WebConfig, API_ROUTES, OPENAPI_JSON, SESSION_COOKIE};
@@ -1272,6 +1273,15 @@ impl PreferenceStore for UnreachableStore {
     async fn is_processed(&self, _: &str) -> StoreResult<bool> {
         unreachable()
     }
+    async fn add_to_outbox(&self, _: &PreferenceEvent) -> StoreResult<()> {
+        unreachable()
+    }
+    async fn outbox(&self, _: i64, _: usize) -> StoreResult<Vec<PreferenceEvent>> {
+        unreachable()
+    }
+    async fn remove_from_outbox(&self, _: &str) -> StoreResult<()> {
+        unreachable()
+    }
 }
 
 /// A bus whose broker cannot be reached.
@@ -1631,4 +1641,107 @@ async fn likes_stream_fresh_recommendations_over_a_socket() {
     let (status, _, _) = EventStream::open(addr, "/api/users/ann/stream", &cookie).await;
     assert_eq!(status, 503);
     server.abort();
+}
+
+/// A process that stops before its event is handled (here: produced to an in-process bus that
+/// dies with it) leaves the event in the store's outbox; the next process's relay produces it
+/// again and its worker handles it, which empties the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_lost_with_its_process_is_produced_by_the_next() {
+    let engine = engine().await;
+    let store: Arc<dyn PreferenceStore> = Arc::new(EmbeddedStore::in_memory().unwrap());
+    let process = || Live {
+        engine: Arc::clone(&engine),
+        store: Arc::clone(&store),
+        bus: Arc::new(MemoryBus::new()),
+        topics: Topics::default(),
+        k: 10,
+        counters: Default::default(),
+    };
+    let like = |asin: &str| Change::Set {
+        preference: Preference {
+            asin: asin.into(),
+            kind: PreferenceKind::Like,
+            value: None,
+            at: now_millis(),
+        },
+    };
+    let catalogue = engine.catalogue();
+    let first = process();
+    let lost = first.apply("ann", like(catalogue.asin(0))).await.unwrap();
+    assert_eq!(
+        store.outbox(i64::MAX, 10).await.unwrap(),
+        vec![lost.clone()]
+    );
+    drop(first);
+
+    let next = process();
+    let (stop, shutdown) = watch::channel(false);
+    tokio::spawn({
+        let (next, shutdown) = (next.clone(), shutdown.clone());
+        async move { next.run_worker("workers", shutdown).await.unwrap() }
+    });
+    tokio::spawn({
+        let (next, shutdown) = (next.clone(), shutdown.clone());
+        async move { next.run_outbox_relay(shutdown).await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let recs = store.recommendations("ann").await.unwrap();
+        if recs.and_then(|r| r.event_id).as_deref() == Some(lost.event_id.as_str()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lost event was not handled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let empty = async {
+        for _ in 0..100 {
+            if store.outbox(i64::MAX, 10).await.unwrap().is_empty() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        false
+    };
+    assert!(empty.await, "a handled event leaves the outbox");
+    let _ = stop.send(true);
+
+    // What a relay pass produces: events recorded at or before its time, not handled, not
+    // skipped; a handled one still listed is dropped instead (its worker stopped in between).
+    let idle = process();
+    let pending = PreferenceEvent {
+        event_id: "pending".into(),
+        user: "bob".into(),
+        change: like(catalogue.asin(1)),
+        at: 1_000,
+    };
+    let handled = PreferenceEvent {
+        event_id: "handled".into(),
+        at: 900,
+        ..pending.clone()
+    };
+    store.add_to_outbox(&pending).await.unwrap();
+    store.add_to_outbox(&handled).await.unwrap();
+    assert!(store.mark_processed("handled").await.unwrap());
+    let none = Default::default();
+    assert_eq!(
+        idle.relay_outbox(999, &none).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        store.outbox(i64::MAX, 10).await.unwrap(),
+        vec![pending.clone()],
+        "the handled event was dropped"
+    );
+    let skip = ["pending".to_string()].into_iter().collect();
+    assert!(idle.relay_outbox(1_000, &skip).await.unwrap().is_empty());
+    assert_eq!(
+        idle.relay_outbox(1_000, &none).await.unwrap(),
+        vec!["pending".to_string()]
+    );
+    // Produced, not handled (no worker here): still in the outbox.
+    assert_eq!(store.outbox(i64::MAX, 10).await.unwrap(), vec![pending]);
 }

@@ -81,6 +81,21 @@ fn like(port: u16, user: &str, asin: &str) -> (u16, String) {
     .unwrap()
 }
 
+/// The event id of `user`'s latest stored recommendations.
+fn latest_event(port: u16, user: &str) -> Option<String> {
+    let (_, body) = http(port, "GET", &format!("/api/users/{user}"), KEY, None).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    v["recommendations"]["event_id"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The event id of a preference change's answer.
+fn event_of(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v["event_id"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn mongodb_going_away_gives_503_where_needed_and_recovers() {
     // Only where the test services are run (the emulator's Python environment exists then).
@@ -209,17 +224,7 @@ fn kafka_going_away_loses_no_event() {
         state.path(),
     );
     put_user(port, "bob");
-    let latest_event = |port: u16| -> Option<String> {
-        let (_, body) = http(port, "GET", "/api/users/bob", KEY, None).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
-        v["recommendations"]["event_id"]
-            .as_str()
-            .map(str::to_string)
-    };
-    let event_of = |body: &str| -> String {
-        let v: serde_json::Value = serde_json::from_str(body).unwrap();
-        v["event_id"].as_str().unwrap().to_string()
-    };
+    let latest_event = |port: u16| latest_event(port, "bob");
     let (status, body) = like(port, "bob", &product(port, 1, 0));
     assert_eq!(status, 202, "{body}");
     let first = event_of(&body);
@@ -278,4 +283,57 @@ fn kafka_going_away_loses_no_event() {
         Some(4),
         "4 events, each handled once:\n{log}"
     );
+}
+
+/// The broker goes away, preferences are accepted (stored; their events queued in the
+/// producer's memory), and the process is killed before the broker returns: the events never
+/// reached the broker. The next process on the same store produces them again from the outbox,
+/// and they are handled.
+#[test]
+fn a_process_stopped_while_kafka_is_away_loses_no_event() {
+    if required_env("RECSYS_TEST_KAFKA_BROKERS").is_none() {
+        return;
+    }
+    let (kafka_port, proxy_port) = (free_port(), free_port());
+    let state = tempfile::tempdir().unwrap();
+    let _broker = Tansu::advertising(kafka_port, proxy_port, state.path().join("tansu.log"));
+    let mut proxy = Proxy::start(proxy_port, kafka_port);
+    let brokers = format!("127.0.0.1:{proxy_port}");
+    let env = [
+        ("RECSYS__KAFKA__BROKERS", brokers.as_str()),
+        ("RECSYS__SERVER__API_KEY", KEY),
+    ];
+    let port = free_port();
+    let server = ServerProcess::start(&env, port, state.path());
+    put_user(port, "bob");
+    let (status, body) = like(port, "bob", &product(port, 1, 0));
+    assert_eq!(status, 202, "{body}");
+    let first = event_of(&body);
+    let seen = wait_for(Duration::from_secs(20), || {
+        (latest_event(port, "bob").as_deref() == Some(first.as_str())).then_some(())
+    });
+    assert!(seen.is_some(), "the first event was not handled");
+
+    proxy.cut();
+    let mut during = Vec::new();
+    for i in 1..=2 {
+        let (status, body) = like(port, "bob", &product(port, 1, i));
+        assert_eq!(status, 202, "{body}");
+        during.push(event_of(&body));
+    }
+    let first_log = server.stop();
+    proxy.restore();
+
+    let port = free_port();
+    let server = ServerProcess::start(&env, port, state.path());
+    let last = during.last().unwrap().clone();
+    let handled = wait_for(Duration::from_secs(60), || {
+        (latest_event(port, "bob").as_deref() == Some(last.as_str())).then_some(())
+    });
+    let log = server.stop();
+    assert!(
+        handled.is_some(),
+        "the events accepted before the process stopped were not handled:\n{first_log}\n---\n{log}"
+    );
+    assert!(log.contains("outbox: produced 2 event(s) again"), "{log}");
 }

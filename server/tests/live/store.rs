@@ -9,8 +9,8 @@
 use mongo_support::TestDb;
 use recsys::engine::{Recommendation, Source};
 use recsys::live::{
-    EmbeddedStore, Preference, PreferenceKind, PreferenceStore, StoreError, StoredRecommendations,
-    User,
+    Change, EmbeddedStore, Preference, PreferenceEvent, PreferenceKind, PreferenceStore,
+    StoreError, StoredRecommendations, User,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -357,6 +357,60 @@ async fn concurrent_mark_processed_has_one_winner(store: &dyn PreferenceStore) {
     }
 }
 
+fn event(id: &str, user: &str, change: Change, at: i64) -> PreferenceEvent {
+    PreferenceEvent {
+        event_id: id.into(),
+        user: user.into(),
+        change,
+        at,
+    }
+}
+
+/// The outbox keeps events until removed, gives those recorded at or before a time oldest
+/// first (ties by id) up to a limit, round-trips both kinds of change exactly, and treats a
+/// second recording of an event and the removal of an absent one as no-ops.
+async fn outbox_keeps_events_until_removed(store: &dyn PreferenceStore) {
+    assert_eq!(store.outbox(i64::MAX, 10).await.unwrap(), vec![]);
+    let set = |asin: &str, at| Change::Set {
+        preference: rating(asin, 4.5, at),
+    };
+    let late = event("e3", "bob", set("B3", 30), 30);
+    let tie_b = event("e2b", "ann", Change::Remove { asin: "B1".into() }, 20);
+    let tie_a = event("e2a", "ann", set("B2", 20), 20);
+    let first = event(
+        "e1",
+        "ann",
+        Change::Set {
+            preference: like("B1", 10),
+        },
+        10,
+    );
+    for e in [&late, &tie_b, &tie_a, &first] {
+        store.add_to_outbox(e).await.unwrap();
+    }
+    store.add_to_outbox(&tie_a).await.unwrap();
+    assert_eq!(
+        store.outbox(i64::MAX, 10).await.unwrap(),
+        vec![first.clone(), tie_a.clone(), tie_b.clone(), late.clone()]
+    );
+    assert_eq!(
+        store.outbox(20, 10).await.unwrap(),
+        vec![first.clone(), tie_a.clone(), tie_b.clone()]
+    );
+    assert_eq!(
+        store.outbox(29, 2).await.unwrap(),
+        vec![first.clone(), tie_a.clone()]
+    );
+    assert_eq!(store.outbox(9, 10).await.unwrap(), vec![]);
+    store.remove_from_outbox("e2a").await.unwrap();
+    store.remove_from_outbox("e2a").await.unwrap();
+    store.remove_from_outbox("never").await.unwrap();
+    assert_eq!(
+        store.outbox(i64::MAX, 10).await.unwrap(),
+        vec![first, tie_b, late]
+    );
+}
+
 /// Runs every behaviour above against each backend: one test per (backend, behaviour).
 macro_rules! conformance {
     ($($behaviour:ident),* $(,)?) => {
@@ -407,6 +461,7 @@ conformance!(
     recommendations_round_trip_exactly,
     mark_processed_is_true_once,
     concurrent_mark_processed_has_one_winner,
+    outbox_keeps_events_until_removed,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -429,6 +484,11 @@ async fn embedded_data_persists_across_reopening_the_file() {
             .unwrap();
         store.save_recommendations(&recs).await.unwrap();
         assert!(store.mark_processed("event-1").await.unwrap());
+        let removal = Change::Remove { asin: "B3".into() };
+        store
+            .add_to_outbox(&event("event-2", "ann", removal, 3))
+            .await
+            .unwrap();
     }
     assert!(path.is_file(), "the file and its directories were created");
 
@@ -445,6 +505,11 @@ async fn embedded_data_persists_across_reopening_the_file() {
     assert_eq!(store.recommendations("ann").await.unwrap(), Some(recs));
     assert!(store.is_processed("event-1").await.unwrap());
     assert!(!store.mark_processed("event-1").await.unwrap());
+    let removal = Change::Remove { asin: "B3".into() };
+    assert_eq!(
+        store.outbox(i64::MAX, 10).await.unwrap(),
+        vec![event("event-2", "ann", removal, 3)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! [`EmbeddedStore`]: the [`PreferenceStore`] in one redb file (or in memory), for a server that
 //! needs no setup.
 //!
-//! Four tables, all keyed by strings:
+//! Five tables, all keyed by strings:
 //!
 //! | table | key | value |
 //! |---|---|---|
@@ -9,6 +9,7 @@
 //! | `preferences` | `user` `\0` `asin` | [`Preference`] as JSON |
 //! | `recommendations` | user id | [`StoredRecommendations`] as JSON |
 //! | `processed_events` | event id | when it was marked, Unix milliseconds |
+//! | `outbox` | event id | [`PreferenceEvent`] as JSON, until it is handled |
 //!
 //! A user's preferences are the key range `user\0` .. `user\x01`: user ids never contain `\0`,
 //! so the preferences of `ab` and `abc` never mix.
@@ -26,7 +27,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{PreferenceStore, StoreError, StoreResult};
-use crate::live::{now_millis, Preference, StoredRecommendations, User};
+use crate::live::{now_millis, Preference, PreferenceEvent, StoredRecommendations, User};
 
 /// User id -> [`User`] (JSON).
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
@@ -36,6 +37,8 @@ const PREFERENCES: TableDefinition<&str, &[u8]> = TableDefinition::new("preferen
 const RECOMMENDATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("recommendations");
 /// Event id -> when it was marked processed (Unix milliseconds).
 const PROCESSED_EVENTS: TableDefinition<&str, i64> = TableDefinition::new("processed_events");
+/// Event id -> [`PreferenceEvent`] (JSON), from when it is recorded until it is handled.
+const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
 
 /// The [`PreferenceStore`] on redb: a single file ([`EmbeddedStore::open`]) or memory
 /// ([`EmbeddedStore::in_memory`]). Cheap to clone; clones share the database.
@@ -122,6 +125,7 @@ impl EmbeddedStore {
         txn.open_table(PREFERENCES).map_err(|e| fail(&e))?;
         txn.open_table(RECOMMENDATIONS).map_err(|e| fail(&e))?;
         txn.open_table(PROCESSED_EVENTS).map_err(|e| fail(&e))?;
+        txn.open_table(OUTBOX).map_err(|e| fail(&e))?;
         txn.commit().map_err(|e| fail(&e))?;
         Ok(store)
     }
@@ -316,6 +320,51 @@ impl PreferenceStore for EmbeddedStore {
             let table = txn.open_table(PROCESSED_EVENTS)?;
             let found = table.get(event_id.as_str())?.is_some();
             Ok(found)
+        })
+        .await
+    }
+
+    async fn add_to_outbox(&self, event: &PreferenceEvent) -> StoreResult<()> {
+        let id = event.event_id.clone();
+        let value = to_json(event).map_err(|f| self.error("recording an event", &f.0))?;
+        self.run("recording an event", move |db| {
+            let txn = db.begin_write()?;
+            txn.open_table(OUTBOX)?
+                .insert(id.as_str(), value.as_slice())?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn outbox(&self, before: i64, limit: usize) -> StoreResult<Vec<PreferenceEvent>> {
+        self.run("reading the outbox", move |db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(OUTBOX)?;
+            // The outbox holds the events not handled yet: a handful, unless the bus has been
+            // away for long. A scan is simpler than a second table keyed by time.
+            let mut events = Vec::new();
+            for entry in table.iter()? {
+                let (_, value) = entry?;
+                let event: PreferenceEvent = from_json(value.value())?;
+                if event.at <= before {
+                    events.push(event);
+                }
+            }
+            events.sort_by(|a, b| (a.at, &a.event_id).cmp(&(b.at, &b.event_id)));
+            events.truncate(limit);
+            Ok(events)
+        })
+        .await
+    }
+
+    async fn remove_from_outbox(&self, event_id: &str) -> StoreResult<()> {
+        let event_id = event_id.to_owned();
+        self.run("removing an event from the outbox", move |db| {
+            let txn = db.begin_write()?;
+            txn.open_table(OUTBOX)?.remove(event_id.as_str())?;
+            txn.commit()?;
+            Ok(())
         })
         .await
     }

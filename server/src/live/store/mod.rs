@@ -8,7 +8,7 @@ pub use embedded::EmbeddedStore;
 #[cfg(feature = "mongodb")]
 pub use mongo::MongoPreferenceStore;
 
-use super::{Preference, StoredRecommendations, User};
+use super::{Preference, PreferenceEvent, StoredRecommendations, User};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,19 @@ pub trait PreferenceStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Whether event `event_id` was handled.
     async fn is_processed(&self, event_id: &str) -> StoreResult<bool>;
+
+    /// Records `event` in the outbox: the events to produce, kept until they are handled, so
+    /// that one a stopped process never got to the bus is produced again by the next (see
+    /// [`Live::relay_outbox`](crate::live::Live::relay_outbox)). Recording an event again
+    /// replaces it.
+    async fn add_to_outbox(&self, event: &PreferenceEvent) -> StoreResult<()>;
+
+    /// Up to `limit` outbox events recorded at or before `before` (their `at`, Unix
+    /// milliseconds), oldest first (ties by event id).
+    async fn outbox(&self, before: i64, limit: usize) -> StoreResult<Vec<PreferenceEvent>>;
+
+    /// Removes event `event_id` from the outbox; nothing happens when it is not there.
+    async fn remove_from_outbox(&self, event_id: &str) -> StoreResult<()>;
 }
 
 /// A store whose every call gives up after `limit`, as [`StoreError::Unavailable`]. The MongoDB
@@ -147,6 +160,21 @@ impl<S: PreferenceStore> PreferenceStore for Bounded<S> {
         self.within("reading an event", self.inner.is_processed(event_id))
             .await
     }
+    async fn add_to_outbox(&self, event: &PreferenceEvent) -> StoreResult<()> {
+        self.within("recording an event", self.inner.add_to_outbox(event))
+            .await
+    }
+    async fn outbox(&self, before: i64, limit: usize) -> StoreResult<Vec<PreferenceEvent>> {
+        self.within("reading the outbox", self.inner.outbox(before, limit))
+            .await
+    }
+    async fn remove_from_outbox(&self, event_id: &str) -> StoreResult<()> {
+        self.within(
+            "removing an event from the outbox",
+            self.inner.remove_from_outbox(event_id),
+        )
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +220,15 @@ mod tests {
             std::future::pending().await
         }
         async fn is_processed(&self, _: &str) -> StoreResult<bool> {
+            std::future::pending().await
+        }
+        async fn add_to_outbox(&self, _: &PreferenceEvent) -> StoreResult<()> {
+            std::future::pending().await
+        }
+        async fn outbox(&self, _: i64, _: usize) -> StoreResult<Vec<PreferenceEvent>> {
+            std::future::pending().await
+        }
+        async fn remove_from_outbox(&self, _: &str) -> StoreResult<()> {
             std::future::pending().await
         }
     }

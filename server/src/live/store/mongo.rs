@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{PreferenceStore, StoreError, StoreResult};
 use crate::engine::Recommendation;
-use crate::live::{now_millis, Preference, PreferenceKind, StoredRecommendations, User};
+use crate::live::{
+    now_millis, Change, Preference, PreferenceEvent, PreferenceKind, StoredRecommendations, User,
+};
 use crate::store::redact_uri;
 
 /// Collection of [`User`]s, `_id` = user id.
@@ -28,6 +30,8 @@ const PREFERENCES: &str = "preferences";
 const RECOMMENDATIONS: &str = "recommendations";
 /// Collection of handled event ids, `_id` = event id.
 const PROCESSED_EVENTS: &str = "processed_events";
+/// Collection of the events to produce until they are handled, `_id` = event id.
+const OUTBOX: &str = "outbox";
 
 /// MongoDB's code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
@@ -77,6 +81,17 @@ struct RecommendationsDoc {
     at: i64,
 }
 
+/// An event in the outbox, as stored.
+#[derive(Debug, Serialize, Deserialize)]
+struct OutboxDoc {
+    /// The event id.
+    #[serde(rename = "_id")]
+    event_id: String,
+    user: String,
+    change: Change,
+    at: i64,
+}
+
 /// The [`PreferenceStore`] in a MongoDB database. Cheap to clone; clones share the connections.
 ///
 /// ```no_run
@@ -98,7 +113,7 @@ pub struct MongoPreferenceStore {
 
 impl MongoPreferenceStore {
     /// Connects to database `db` of the server at `uri`, checks that it answers and creates the
-    /// index of preferences by (user, at). Without `serverSelectionTimeoutMS` in the URI, an
+    /// indexes (preferences by (user, at), the outbox by time). Without `serverSelectionTimeoutMS` in the URI, an
     /// unreachable server is given up after 2 s.
     ///
     /// # Errors
@@ -133,6 +148,15 @@ impl MongoPreferenceStore {
             .create_index(index)
             .await
             .map_err(store.error("creating the index of preferences"))?;
+        let index = IndexModel::builder()
+            .keys(doc! { "at": 1 })
+            .options(IndexOptions::builder().name("at".to_owned()).build())
+            .build();
+        store
+            .outbox_collection()
+            .create_index(index)
+            .await
+            .map_err(store.error("creating the index of the outbox"))?;
         Ok(store)
     }
 
@@ -155,6 +179,10 @@ impl MongoPreferenceStore {
 
     fn processed_events(&self) -> Collection<Document> {
         self.database.collection(PROCESSED_EVENTS)
+    }
+
+    fn outbox_collection(&self) -> Collection<OutboxDoc> {
+        self.database.collection(OUTBOX)
     }
 
     /// Maps a driver error met while doing `operation` to a [`StoreError`].
@@ -361,6 +389,52 @@ impl PreferenceStore for MongoPreferenceStore {
             .await
             .map_err(self.error("reading processed events"))?;
         Ok(found.is_some())
+    }
+
+    async fn add_to_outbox(&self, event: &PreferenceEvent) -> StoreResult<()> {
+        let document = OutboxDoc {
+            event_id: event.event_id.clone(),
+            user: event.user.clone(),
+            change: event.change.clone(),
+            at: event.at,
+        };
+        self.outbox_collection()
+            .replace_one(doc! { "_id": &event.event_id }, document)
+            .upsert(true)
+            .await
+            .map(|_| ())
+            .map_err(self.error("recording an event"))
+    }
+
+    async fn outbox(&self, before: i64, limit: usize) -> StoreResult<Vec<PreferenceEvent>> {
+        let error = self.error("reading the outbox");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut cursor = self
+            .outbox_collection()
+            .find(doc! { "at": { "$lte": before } })
+            .sort(doc! { "at": 1, "_id": 1 })
+            .limit(limit)
+            .await
+            .map_err(&error)?;
+        let mut events = Vec::new();
+        while cursor.advance().await.map_err(&error)? {
+            let d = cursor.deserialize_current().map_err(&error)?;
+            events.push(PreferenceEvent {
+                event_id: d.event_id,
+                user: d.user,
+                change: d.change,
+                at: d.at,
+            });
+        }
+        Ok(events)
+    }
+
+    async fn remove_from_outbox(&self, event_id: &str) -> StoreResult<()> {
+        self.outbox_collection()
+            .delete_one(doc! { "_id": event_id })
+            .await
+            .map(|_| ())
+            .map_err(self.error("removing an event from the outbox"))
     }
 }
 
