@@ -5,6 +5,11 @@
 //! weighted as in more-like-this. Parsing is lenient: what cannot be parsed is dropped
 //! (`parse_query_lenient`), and if the resulting query still fails to run, the text is
 //! searched as plain words. A search box never gets an error for what a person typed.
+//!
+//! tantivy's parser recurses once per nested group or prefix operator, so text dense with
+//! syntax (800 `(` in a row, or 1,000 `+`, overflowed a 2 MiB thread stack and aborted the
+//! whole process) never reaches it: text with more than [`MAX_SYNTAX`] syntax characters is
+//! searched as plain words, and only its first [`MAX_WORDS`] distinct words count.
 
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -13,6 +18,21 @@ use crate::error::Result;
 use crate::index::ItemIndex;
 use crate::params::Config;
 use crate::text::TextField;
+
+/// Most syntax characters (`( ) [ ] { } + - ! ^ ~ " :`) a text may hold to be parsed as a query:
+/// well past what a person types, and nesting this deep stays far from any stack's end.
+pub const MAX_SYNTAX: usize = 32;
+
+/// Most distinct words a plain-words search uses (each is one clause per weighted field).
+pub const MAX_WORDS: usize = 64;
+
+/// Whether `text` holds few enough syntax characters to be given to the query parser.
+fn parseable(text: &str) -> bool {
+    text.chars()
+        .filter(|c| "()[]{}+-!^~\":".contains(*c))
+        .nth(MAX_SYNTAX)
+        .is_none()
+}
 
 /// A query parser over the weighted text fields.
 pub struct FullText {
@@ -53,6 +73,9 @@ impl FullText {
         if text.trim().is_empty() || k == 0 {
             return Ok(Vec::new());
         }
+        if !parseable(text) {
+            return index.top_items(&*plain_words(index, config, text), k, [].into());
+        }
         let (query, _errors) = self.parser.parse_query_lenient(text);
         match index.top_items(&*query, k, [].into()) {
             Ok(hits) => Ok(hits),
@@ -62,12 +85,20 @@ impl FullText {
     }
 }
 
-/// The words of `text`, analyzed, OR-ed over the weighted fields; no query syntax.
+/// The first [`MAX_WORDS`] distinct words of `text`, analyzed, OR-ed over the weighted
+/// fields; no query syntax.
 fn plain_words(index: &ItemIndex, config: &Config, text: &str) -> Box<dyn Query> {
     let mut analyzer = index.analyzer();
     let mut stream = analyzer.token_stream(text);
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut words = std::collections::HashSet::new();
     while let Some(token) = stream.next() {
+        if !words.insert(token.text.clone()) {
+            continue;
+        }
+        if words.len() > MAX_WORDS {
+            break;
+        }
         for field in TextField::ALL {
             let weight = config.field_weight(field);
             if weight > 0.0 {
@@ -126,6 +157,44 @@ mod tests {
         }
         assert!(full_text
             .search(&index, &config, "  ", 10)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn text_dense_with_syntax_is_searched_as_words_without_overflowing() {
+        let docs = docs();
+        let index = ItemIndex::build(&docs, None).unwrap();
+        let config = Config::default();
+        let full_text = FullText::new(&index, &config);
+        // Each of these, long enough, overflowed the parser's recursion (800 `(` aborted a
+        // release build). Test threads have 2 MiB stacks, like tokio's.
+        for c in "()[]{}+-!^~\":".chars() {
+            let text = format!("{}strings", c.to_string().repeat(5_000));
+            let hits = full_text.search(&index, &config, &text, 10).unwrap();
+            assert!(hits.len() <= 1, "{c}");
+        }
+        let nested = format!("{}guitar{}", "(".repeat(1_000), ")".repeat(1_000));
+        let hits = full_text.search(&index, &config, &nested, 10).unwrap();
+        assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [0, 1]);
+        // At the limit the parser still runs, and stays within the stack.
+        let half = MAX_SYNTAX / 2;
+        let deepest = format!("{}guitar{}", "(".repeat(half), ")".repeat(half));
+        assert!(parseable(&deepest) && !parseable(&format!("({deepest})")));
+        let hits = full_text.search(&index, &config, &deepest, 10).unwrap();
+        assert_eq!(hits.len(), 2);
+        let prefixed = format!("{}guitar", "+".repeat(MAX_SYNTAX));
+        assert!(parseable(&prefixed));
+        assert!(full_text.search(&index, &config, &prefixed, 10).is_ok());
+        // Searched as words, only the first MAX_WORDS distinct ones count (repeats are free).
+        let syntax = "(".repeat(MAX_SYNTAX + 1);
+        let many: String = (1..MAX_WORDS).map(|i| format!("w{i} w{i} ")).collect();
+        let text = format!("{syntax} {many} guitar");
+        let hits = full_text.search(&index, &config, &text, 10).unwrap();
+        assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [0, 1]);
+        let late = format!("{syntax} {many} w{MAX_WORDS} guitar");
+        assert!(full_text
+            .search(&index, &config, &late, 10)
             .unwrap()
             .is_empty());
     }
