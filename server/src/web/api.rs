@@ -20,8 +20,6 @@ use crate::live::{now_millis, Change, Preference, PreferenceKind, StoredRecommen
 
 /// Products per page of `/api/products` and the catalogue page.
 pub(super) const PER_PAGE: usize = 20;
-/// How many search hits are paginated (and filtered by category).
-const SEARCH_LIMIT: usize = 1000;
 /// The largest `k` accepted.
 const MAX_K: usize = 100;
 /// The longest display name accepted.
@@ -100,7 +98,8 @@ pub(super) struct ProductPage {
 }
 
 /// Search (full text through the engine, or a title scan when no plugin can search) or
-/// browse by popularity, optionally in one category, one page at a time.
+/// browse by popularity, optionally in one category, one page at a time. `total` counts every
+/// match in the category, whatever the page.
 pub(super) async fn product_page(
     engine: &Arc<Engine>,
     query: &ProductsQuery,
@@ -122,12 +121,22 @@ pub(super) async fn product_page(
     let (indices, total) = match text {
         None => catalogue.browse(category.as_deref(), page, PER_PAGE),
         Some(text) => {
+            let in_category = |i: u32| {
+                category
+                    .as_deref()
+                    .is_none_or(|c| catalogue.in_category(i, c))
+            };
             let hits: Vec<u32> = if engine.can_search() {
+                // Every match, so that the category filter and the total see them all: the
+                // search plugin scores each matching item whatever `k` is, so asking for the
+                // whole catalogue costs only their (item, score) pairs.
                 let engine = Arc::clone(engine);
-                blocking(move || engine.search(&text, SEARCH_LIMIT))
+                let all = catalogue.len();
+                blocking(move || engine.search(&text, all))
                     .await?
                     .iter()
                     .filter_map(|s| catalogue.index(&s.asin))
+                    .filter(|&i| in_category(i))
                     .collect()
             } else {
                 let needle = text.to_lowercase();
@@ -137,15 +146,8 @@ pub(super) async fn product_page(
                             .title(catalogue.asin(i))
                             .is_some_and(|t| t.to_lowercase().contains(&needle))
                     })
-                    .take(SEARCH_LIMIT)
+                    .filter(|&i| in_category(i))
                     .collect()
-            };
-            let hits: Vec<u32> = match &category {
-                Some(c) => hits
-                    .into_iter()
-                    .filter(|&i| catalogue.in_category(i, c))
-                    .collect(),
-                None => hits,
             };
             Catalogue::page(&hits, page, PER_PAGE)
         }
@@ -247,11 +249,35 @@ pub(super) async fn existing_user(state: &AppState, id: &str) -> ApiResult<User>
         .ok_or_else(|| ApiError::NotFound(format!("unknown user `{id}`")))
 }
 
+/// A preference as the API and the pages show it: the stars as the decimal they were given
+/// (`3.3`), not as the stored `f32` widens to JSON's `f64` (`3.299999952316284`).
+#[derive(Debug, Serialize)]
+pub(super) struct PreferenceJson {
+    pub asin: String,
+    pub kind: PreferenceKind,
+    pub value: Option<f64>,
+    pub at: i64,
+}
+
+impl From<Preference> for PreferenceJson {
+    fn from(p: Preference) -> Self {
+        PreferenceJson {
+            asin: p.asin,
+            kind: p.kind,
+            // The shortest decimal that reads back as the same `f32`, as an `f64`.
+            value: p
+                .value
+                .map(|v| v.to_string().parse().unwrap_or_else(|_| f64::from(v))),
+            at: p.at,
+        }
+    }
+}
+
 /// A preference with the product's title.
 #[derive(Debug, Serialize)]
 pub(super) struct PreferenceView {
     #[serde(flatten)]
-    pub preference: Preference,
+    pub preference: PreferenceJson,
     pub title: String,
 }
 
@@ -268,13 +294,14 @@ pub(super) async fn preference_views(state: &AppState, id: &str) -> ApiResult<Ve
             title: catalogue
                 .title(&p.asin)
                 .map_or_else(|| p.asin.clone(), str::to_string),
-            preference: p,
+            preference: p.into(),
         })
         .collect())
 }
 
 /// `GET /api/users/{id}`: the user, their preferences, and the latest recommendations the
-/// worker stored for them (with the event that caused them; `null` before the first).
+/// worker stored for them (with the event that caused them, each item with its title, as on
+/// `/recommendations` and the stream; `null` before the first).
 pub async fn user(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -285,7 +312,12 @@ pub async fn user(
     authorize_user(state.session_key(), state.api_key(), &headers, &id)?;
     let user = existing_user(&state, &id).await?;
     let preferences = preference_views(&state, &id).await?;
-    let recommendations = state.live().store.recommendations(&id).await?;
+    let recommendations = state
+        .live()
+        .store
+        .recommendations(&id)
+        .await?
+        .map(|recs| recommendations_json(state.engine(), &recs));
     Ok(Json(
         json!({ "user": user, "preferences": preferences, "recommendations": recommendations }),
     ))
@@ -322,7 +354,7 @@ pub async fn put_user(
 ) -> ApiResult<Response> {
     let Path(id) = id?;
     check_user_id(&id)?;
-    authorize_api_key(state.api_key(), &headers)?;
+    authorize_api_key(state.session_key(), state.api_key(), &headers)?;
     let Json(body) = body?;
     let name = check_name(&body.name)?;
     let store = &state.live().store;
@@ -401,6 +433,7 @@ pub async fn add_preference(
             },
         )
         .await?;
+    let preference = PreferenceJson::from(preference);
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "event_id": event.event_id, "preference": preference })),
@@ -537,7 +570,7 @@ pub async fn openapi() -> Response {
 /// `GET /healthz`: 200 when the store and the bus answer, 503 otherwise. Why one does not
 /// answer (the driver's error, which names hosts) is shown to API-key holders only.
 pub async fn healthz(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let detailed = authorize_api_key(state.api_key(), &headers).is_ok();
+    let detailed = authorize_api_key(state.session_key(), state.api_key(), &headers).is_ok();
     let live = state.live();
     let (store, bus) = tokio::join!(
         tokio::time::timeout(PING_TIMEOUT, live.store.ping()),
@@ -578,13 +611,12 @@ pub async fn healthz(State(state): State<AppState>, headers: HeaderMap) -> Respo
     (status, Json(body)).into_response()
 }
 
-/// Fallback: 404 for unknown routes, as JSON.
-pub async fn not_found(State(state): State<AppState>, uri: axum::http::Uri) -> ApiError {
-    state.metrics().record_unmatched();
-    ApiError::NotFound(format!("no route for `{}`", uri.path()))
+/// 404 for a path that no route matches.
+pub(super) fn not_found(path: &str) -> ApiError {
+    ApiError::NotFound(format!("no route for `{path}`"))
 }
 
-/// 405 for a known route with another method, as JSON.
-pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+/// 405 for a known route with another method.
+pub(super) fn method_not_allowed(method: &axum::http::Method) -> ApiError {
     ApiError::MethodNotAllowed(format!("this route does not answer {method}"))
 }

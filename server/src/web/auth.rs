@@ -5,7 +5,9 @@
 //! A user's data and preferences are open to that user's session, or to a client presenting
 //! `Authorization: Bearer <server.api_key>` (the scheme in any case) when a key is configured.
 //! No credentials is 401; credentials that do not grant access (another user's session, a
-//! wrong key, a tampered cookie) are 403. Tags and keys are compared in constant time.
+//! wrong key, a tampered cookie) are 403. A wrong key or a tampered cookie is refused even when
+//! the request also presents a valid credential: a request never gets through on one
+//! credential while another it sent is wrong. Tags and keys are compared in constant time.
 //!
 //! There are no passwords: anyone may pick any user id, existing or new, so a session says
 //! which user a browser picked, not who is at it. The signature keeps a browser to that one
@@ -157,6 +159,30 @@ fn api_key_status(api_key: Option<&str>, headers: &HeaderMap) -> Option<bool> {
     })
 }
 
+/// The credentials a request presents, each of them valid.
+struct Presented {
+    /// It sent the configured API key.
+    api_key: bool,
+    /// The user its session cookie was signed for.
+    session: Option<String>,
+}
+
+/// Checks every credential the request presents: a wrong or unusable `Authorization` header,
+/// or a session cookie whose tag does not verify, is 403 whatever else the request sends.
+fn presented(key: &[u8], api_key: Option<&str>, headers: &HeaderMap) -> ApiResult<Presented> {
+    let api_key = match api_key_status(api_key, headers) {
+        Some(false) => return Err(ApiError::Forbidden("the API key is not valid".into())),
+        status => status == Some(true),
+    };
+    let session = match session_value(headers) {
+        None => None,
+        Some(value) => Some(verify(key, value).ok_or_else(|| {
+            ApiError::Forbidden("the session cookie is not valid; sign in again on /users".into())
+        })?),
+    };
+    Ok(Presented { api_key, session })
+}
+
 /// Allows the request to act for `user`: with that user's session or the API key.
 pub fn authorize_user(
     key: &[u8],
@@ -164,28 +190,15 @@ pub fn authorize_user(
     headers: &HeaderMap,
     user: &str,
 ) -> ApiResult<()> {
-    let by_key = api_key_status(api_key, headers);
-    if by_key == Some(true) {
+    let presented = presented(key, api_key, headers)?;
+    if presented.api_key {
         return Ok(());
     }
-    let cookie = session_value(headers);
-    if let Some(value) = cookie {
-        match verify(key, value) {
-            Some(session) if session == user => return Ok(()),
-            Some(_) => {
-                return Err(ApiError::Forbidden(format!(
-                    "this session belongs to another user, not `{user}`"
-                )))
-            }
-            None => {
-                return Err(ApiError::Forbidden(
-                    "the session cookie is not valid; sign in again on /users".into(),
-                ))
-            }
-        }
-    }
-    match by_key {
-        Some(_) => Err(ApiError::Forbidden("the API key is not valid".into())),
+    match presented.session {
+        Some(session) if session == user => Ok(()),
+        Some(_) => Err(ApiError::Forbidden(format!(
+            "this session belongs to another user, not `{user}`"
+        ))),
         None => Err(ApiError::Unauthorized(format!(
             "sign in as `{user}` on /users, or send `Authorization: Bearer <api key>`"
         ))),
@@ -193,16 +206,18 @@ pub fn authorize_user(
 }
 
 /// Allows only clients presenting the API key.
-pub fn authorize_api_key(api_key: Option<&str>, headers: &HeaderMap) -> ApiResult<()> {
-    match api_key_status(api_key, headers) {
-        Some(true) => Ok(()),
-        Some(false) => Err(ApiError::Forbidden("the API key is not valid".into())),
-        None if session_value(headers).is_some() => Err(ApiError::Forbidden(
+pub fn authorize_api_key(key: &[u8], api_key: Option<&str>, headers: &HeaderMap) -> ApiResult<()> {
+    let presented = presented(key, api_key, headers)?;
+    if presented.api_key {
+        Ok(())
+    } else if presented.session.is_some() {
+        Err(ApiError::Forbidden(
             "this needs the API key; sessions cannot do it".into(),
-        )),
-        None => Err(ApiError::Unauthorized(
+        ))
+    } else {
+        Err(ApiError::Unauthorized(
             "send `Authorization: Bearer <api key>`".into(),
-        )),
+        ))
     }
 }
 
@@ -292,6 +307,25 @@ mod tests {
         let wrong = headers(&[("authorization", "Bearer nope".into())]);
         let err = authorize_user(key, Some("api"), &wrong, "bob").unwrap_err();
         assert!(matches!(err, ApiError::Forbidden(_)));
+        // A wrong credential is refused beside a valid one, either way round.
+        let ann_cookie = format!("{SESSION_COOKIE}={}", sign(key, "ann"));
+        let wrong_key_and_session = headers(&[
+            ("authorization", "Bearer nope".into()),
+            ("cookie", ann_cookie),
+        ]);
+        let err = authorize_user(key, Some("api"), &wrong_key_and_session, "ann").unwrap_err();
+        assert!(matches!(err, ApiError::Forbidden(_)));
+        let key_and_tampered = headers(&[
+            ("authorization", "Bearer api".into()),
+            (
+                "cookie",
+                format!("{SESSION_COOKIE}={}", sign(b"other", "ann")),
+            ),
+        ]);
+        let err = authorize_user(key, Some("api"), &key_and_tampered, "ann").unwrap_err();
+        assert!(matches!(err, ApiError::Forbidden(_)));
+        let err = authorize_api_key(key, Some("api"), &key_and_tampered).unwrap_err();
+        assert!(matches!(err, ApiError::Forbidden(_)));
     }
 
     #[test]
@@ -311,7 +345,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_static("bearer api"));
         assert!(authorize_user(b"s", Some("api"), &h, "ann").is_ok());
-        assert!(authorize_api_key(Some("api"), &h).is_ok());
+        assert!(authorize_api_key(b"s", Some("api"), &h).is_ok());
     }
 
     #[test]

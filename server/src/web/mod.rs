@@ -30,6 +30,9 @@
 //! | pages | `/`, `/products/{asin}`, `/users`, `/users/{id}`, `/evaluation`, `/eda` |
 //! | sessions | `POST /session` (form: `id`, `name`), `POST /logout` |
 //! | static | `/static/app.js` |
+//!
+//! A path that no route matches is 404, and a route asked with another method 405: as JSON
+//! under `/api/` (and for `/healthz` and `/metrics`), as the HTML error page elsewhere.
 
 mod api;
 mod auth;
@@ -40,7 +43,9 @@ mod sse;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use tokio::sync::{broadcast, watch};
@@ -237,6 +242,45 @@ fn api_handler(method: &str, path: &str) -> MethodRouter<AppState> {
     }
 }
 
+/// Whether `path` is the API's: `/api` and below, and the other [`API_ROUTES`] (`/healthz`,
+/// `/metrics`). Its errors are JSON; every other path is a page, whose errors are HTML.
+fn is_api_path(path: &str) -> bool {
+    path == "/api"
+        || path.starts_with("/api/")
+        || API_ROUTES.iter().any(|&(_, route)| route == path)
+}
+
+/// An error of the router itself: JSON for the API, the HTML error page (with the site's
+/// header) for any other path, whatever the client says it accepts.
+async fn router_error(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    error: ApiError,
+) -> Response {
+    if is_api_path(uri.path()) {
+        error.into_response()
+    } else {
+        pages::error_response(state, headers, error).await
+    }
+}
+
+/// Fallback for paths that no route matches (404).
+async fn no_route(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    state.metrics().record_unmatched();
+    router_error(&state, &headers, &uri, api::not_found(uri.path())).await
+}
+
+/// Fallback for a known route with another method (405).
+async fn wrong_method(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+) -> Response {
+    router_error(&state, &headers, &uri, api::method_not_allowed(&method)).await
+}
+
 /// The hand-written OpenAPI 3.0 document of the API.
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
@@ -260,8 +304,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
-        .fallback(api::not_found)
-        .method_not_allowed_fallback(api::method_not_allowed)
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(state.inner.max_body_bytes))
         .with_state(state)
 }

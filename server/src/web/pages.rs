@@ -28,8 +28,10 @@ use crate::live::{now_millis, User};
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
      style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
      frame-ancestors 'none'";
-/// The EDA report is self-contained: inline styles and `data:` images only.
-const EDA_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/// The EDA report is self-contained: inline styles and `data:` images only (and the sign-out
+/// form of the site's header).
+const EDA_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'";
 /// Similar items on a product page.
 const SIMILAR_ON_PAGE: usize = 8;
 
@@ -40,6 +42,9 @@ pub(super) fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in [
         ("base.html", include_str!("templates/base.html")),
+        ("header.html", include_str!("templates/header.html")),
+        ("header.css", include_str!("templates/header.css")),
+        ("eda_header.html", include_str!("templates/eda_header.html")),
         ("macros.html", include_str!("templates/macros.html")),
         ("catalogue.html", include_str!("templates/catalogue.html")),
         ("product.html", include_str!("templates/product.html")),
@@ -55,7 +60,14 @@ pub(super) fn templates() -> Environment<'static> {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not parse: {e}"));
     }
+    env.add_filter("stars", stars);
     env
+}
+
+/// A rating's stars as `app.js` shows the API's number (`1`, `3.5`): as JavaScript prints a
+/// number, which for these is Rust's shortest decimal (the templates would print `1.0`).
+fn stars(value: f64) -> String {
+    value.to_string()
 }
 
 /// Who is signed in (for the header and the like buttons).
@@ -93,13 +105,16 @@ fn html(status: StatusCode, csp: &'static str, body: String) -> Response {
         .into_response()
 }
 
-fn render(state: &AppState, name: &str, status: StatusCode, ctx: Value) -> Response {
-    match state
+fn render_string(state: &AppState, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+    state
         .inner
         .templates
         .get_template(name)
         .and_then(|t| t.render(ctx))
-    {
+}
+
+fn render(state: &AppState, name: &str, status: StatusCode, ctx: Value) -> Response {
+    match render_string(state, name, ctx) {
         Ok(body) => html(status, PAGE_CSP, body),
         Err(e) => {
             eprintln!("web: rendering {name} failed: {e:#}");
@@ -125,6 +140,17 @@ fn error_page(state: &AppState, session: &Session, error: ApiError) -> Response 
             ..Value::from_serialize(session)
         },
     )
+}
+
+/// The HTML error page for `error`, for a request the router answers itself (no route, a
+/// wrong method) on a page's path.
+pub(super) async fn error_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    error: ApiError,
+) -> Response {
+    let session = signed_in(state, headers).await;
+    error_page(state, &session, error)
 }
 
 /// Percent-encodes a query parameter value.
@@ -158,7 +184,8 @@ struct CategoryView<'a> {
     count: usize,
 }
 
-/// `GET /`: the catalogue, with search, category filter and pages.
+/// `GET /`: the catalogue, with search, category filter and pages. A page past the last one
+/// is 404, saying so and linking to the last page.
 pub async fn catalogue(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -176,6 +203,7 @@ pub async fn catalogue(
     let q = query.q.as_deref().unwrap_or("").trim().to_string();
     let category = query.category.as_deref().unwrap_or("").trim().to_string();
     let pages = page.total.div_ceil(PER_PAGE).max(1);
+    let past_end = page.page > pages;
     let categories: Vec<CategoryView<'_>> = state
         .engine()
         .catalogue()
@@ -186,10 +214,18 @@ pub async fn catalogue(
             count: *count,
         })
         .collect();
+    // A category given in the URL that is not a top-level one (the filter matches anywhere in
+    // a product's path) still shows as chosen.
+    let category_listed = category.is_empty() || categories.iter().any(|c| c.name == category);
+    let status = if past_end {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
     render(
         &state,
         "catalogue.html",
-        StatusCode::OK,
+        status,
         context! {
             items => page.items,
             total => page.total,
@@ -197,7 +233,9 @@ pub async fn catalogue(
             pages => pages,
             prev_href => (page.page > 1).then(|| page_href(&q, &category, page.page - 1)),
             next_href => (page.page < pages).then(|| page_href(&q, &category, page.page + 1)),
+            last_href => past_end.then(|| page_href(&q, &category, pages)),
             categories => categories,
+            category_listed => category_listed,
             q => q,
             category => category,
             ..Value::from_serialize(&session)
@@ -410,18 +448,45 @@ pub async fn evaluation(State(state): State<AppState>, headers: HeaderMap) -> Re
     )
 }
 
-/// `GET /eda`: the EDA report when loaded, else how to make one.
+/// `GET /eda`: the EDA report when loaded, with the site's header put at the top of its body
+/// (the report is `recsys eda`'s standalone page; served here, it leads back to the shop),
+/// else how to make one.
 pub async fn eda(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(page) = &state.inner.eda_html {
-        return html(StatusCode::OK, EDA_CSP, page.as_ref().clone());
-    }
     let session = signed_in(&state, &headers).await;
+    if let Some(page) = &state.inner.eda_html {
+        let page = match render_string(&state, "eda_header.html", Value::from_serialize(&session)) {
+            Ok(header) => with_header(page, &header),
+            Err(e) => {
+                eprintln!("web: rendering eda_header.html failed: {e:#}");
+                page.as_ref().clone()
+            }
+        };
+        return html(StatusCode::OK, EDA_CSP, page);
+    }
     render(
         &state,
         "eda_missing.html",
         StatusCode::OK,
         Value::from_serialize(&session),
     )
+}
+
+/// `page` with `header` at the start of its body: after the `<body>` tag, else after the
+/// doctype, else first.
+fn with_header(page: &str, header: &str) -> String {
+    let lower = page.to_ascii_lowercase();
+    let after_tag = |tag: &str| {
+        let start = lower.find(tag)?;
+        lower[start..].find('>').map(|end| start + end + 1)
+    };
+    let at = after_tag("<body")
+        .or_else(|| after_tag("<!doctype"))
+        .unwrap_or(0);
+    let mut out = String::with_capacity(page.len() + header.len());
+    out.push_str(&page[..at]);
+    out.push_str(header);
+    out.push_str(&page[at..]);
+    out
 }
 
 /// `GET /static/app.js`.
@@ -450,6 +515,33 @@ mod tests {
             .unwrap();
         assert!(out.contains("&lt;script&gt;x"));
         assert!(!out.contains("<script>x"));
+    }
+
+    #[test]
+    fn the_header_goes_at_the_start_of_the_body() {
+        let header = "<header>H</header>";
+        assert_eq!(
+            with_header(
+                "<!DOCTYPE html><html><head></head><BODY class=x><main>",
+                header
+            ),
+            "<!DOCTYPE html><html><head></head><BODY class=x><header>H</header><main>"
+        );
+        assert_eq!(
+            with_header("<!DOCTYPE html><h1>EDA</h1>", header),
+            "<!DOCTYPE html><header>H</header><h1>EDA</h1>"
+        );
+        assert_eq!(
+            with_header("<h1>EDA</h1>", header),
+            "<header>H</header><h1>EDA</h1>"
+        );
+    }
+
+    #[test]
+    fn stars_read_as_in_javascript() {
+        assert_eq!(stars(1.0), "1");
+        assert_eq!(stars(3.5), "3.5");
+        assert_eq!(stars(3.3), "3.3");
     }
 
     #[test]

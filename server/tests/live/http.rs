@@ -278,6 +278,28 @@ impl App {
     }
 }
 
+/// `text` as the templates escape it (minijinja's HTML escaping).
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
+}
+
+/// `text` percent-encoded for a query string.
+fn query_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn products_are_browsed_searched_and_paged() {
     let app = app().await;
@@ -347,6 +369,104 @@ async fn products_are_browsed_searched_and_paged() {
         let reply = app.get(&format!("/api/products?{bad}"), As::Nobody).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(reply.error().contains("page"), "{}", reply.body);
+    }
+}
+
+/// Search totals count every match, and the category filter applies before the page: on a
+/// catalogue of more than 1,000 products (the old cap), `q=*` matches all of them, and in a
+/// category as many as browsing that category finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_totals_count_every_match_in_the_category() {
+    let engine = tokio::task::spawn_blocking(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = generate(
+            &SynthOptions {
+                users: 2000,
+                items: 1300,
+                interactions: 40_000,
+                seed: 5,
+                gzip: false,
+            },
+            dir.path(),
+        )
+        .expect("synth");
+        let dataset = Dataset::read(&[out.reviews, out.metadata], None).expect("dataset");
+        // Popularity ranks; the content plugin is trained besides, for search.
+        Engine::builder()
+            .plugin_dir(artifact_dir())
+            .expect("plugin dir")
+            .plugins("popularity")
+            .train(&dataset)
+            .expect("training")
+    })
+    .await
+    .unwrap();
+    assert!(engine.can_search());
+    let n = engine.catalogue().len();
+    assert!(
+        n > 1000,
+        "the catalogue should pass the old cap: {n} products"
+    );
+    let live = Live {
+        engine: Arc::new(engine),
+        store: Arc::new(EmbeddedStore::in_memory().expect("store")),
+        bus: Arc::new(MemoryBus::new()),
+        topics: Topics::default(),
+        k: 10,
+        counters: Default::default(),
+    };
+    let state = AppState::new(live.clone(), WebConfig::default());
+    let app = App {
+        router: router(state.clone()),
+        state,
+        live,
+        _stop: watch::channel(false).0,
+    };
+
+    let all = app.get("/api/products?q=*", As::Nobody).await.json();
+    assert_eq!(
+        all["total"].as_u64().unwrap() as usize,
+        n,
+        "{}",
+        all["total"]
+    );
+    let last_page = n.div_ceil(20);
+    let last = app
+        .get(&format!("/api/products?q=*&page={last_page}"), As::Nobody)
+        .await
+        .json();
+    assert_eq!(
+        last["items"].as_array().unwrap().len(),
+        n - (last_page - 1) * 20
+    );
+
+    // A top-level category and one higher up the paths (what the shop files them under).
+    let top = app.live.engine.catalogue().categories()[0].0.clone();
+    let root = app.live.engine.catalogue().product_at(0).categories[0].clone();
+    for category in [top, root] {
+        let category = query_encoded(&category);
+        let browsed = app
+            .get(&format!("/api/products?category={category}"), As::Nobody)
+            .await
+            .json();
+        let searched = app
+            .get(
+                &format!("/api/products?q=*&category={category}"),
+                As::Nobody,
+            )
+            .await
+            .json();
+        assert!(browsed["total"].as_u64().unwrap() > 0, "{category}");
+        assert_eq!(searched["total"], browsed["total"], "{category}");
+        let pages = (searched["total"].as_u64().unwrap() as usize).div_ceil(20);
+        let last = app
+            .get(
+                &format!("/api/products?q=*&category={category}&page={pages}"),
+                As::Nobody,
+            )
+            .await
+            .json();
+        assert!(!last["items"].as_array().unwrap().is_empty(), "{category}");
     }
 }
 
@@ -677,6 +797,76 @@ async fn the_bearer_scheme_matches_in_any_case() {
     }
 }
 
+/// Credentials that are wrong are refused even beside valid ones: a wrong key with the user's
+/// own session, or the right key with a tampered cookie, is 403 on every route that takes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_credential_is_refused_beside_a_valid_one() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let evil = fixture().evil.clone();
+    let like = json!({"asin": evil, "kind": "like"}).to_string();
+    let tampered = {
+        let mut c = app.cookie("ann");
+        let last = c.pop().unwrap();
+        c.push(if last == 'a' { 'b' } else { 'a' });
+        c
+    };
+    let request = |method: &Method, uri: &str, key: &str, cookie: &str, body: Option<&str>| {
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::COOKIE, cookie);
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        request
+            .body(Body::from(body.unwrap_or("").to_string()))
+            .unwrap()
+    };
+    let endpoints = [
+        (Method::GET, "/api/users/ann".to_string(), None),
+        (Method::GET, "/api/users/ann/recommendations".into(), None),
+        (Method::GET, "/api/users/ann/stream".into(), None),
+        (
+            Method::POST,
+            "/api/users/ann/preferences".into(),
+            Some(like.as_str()),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/users/ann/preferences/{evil}"),
+            None,
+        ),
+        (
+            Method::PUT,
+            "/api/users/ann".into(),
+            Some(r#"{"name":"Ann"}"#),
+        ),
+    ];
+    let ann = app.cookie("ann");
+    for (key, cookie, wrong) in [
+        ("wrong", ann.as_str(), "API key"),
+        (API_KEY, tampered.as_str(), "session cookie"),
+    ] {
+        for (method, uri, body) in &endpoints {
+            let reply = app.send(request(method, uri, key, cookie, *body)).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{method} {uri} with a valid credential and a wrong {wrong}: {}",
+                reply.body
+            );
+            assert!(reply.error().contains(wrong), "{}", reply.body);
+        }
+    }
+    // Both right: the key acts for ann.
+    let reply = app
+        .send(request(&Method::GET, "/api/users/ann", API_KEY, &ann, None))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
 /// There are no passwords: a session is the user id a visitor picked, for any id, and it
 /// reaches that user's data and nobody else's. README says exactly this.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -938,6 +1128,36 @@ async fn recommendations_are_folded_in_and_explained() {
     assert_eq!(ghost.status, StatusCode::NOT_FOUND);
 }
 
+/// The stored recommendations on the user resource have titles, as on `/recommendations` and
+/// the stream (the OpenAPI `Recommendation` requires one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_resource_has_recommendations_with_titles() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let catalogue = fixture().engine.catalogue();
+    assert_eq!(
+        app.like("ann", catalogue.asin(40)).await.status,
+        StatusCode::ACCEPTED
+    );
+    let mut me = Value::Null;
+    for _ in 0..200 {
+        me = app.get("/api/users/ann", As::Session("ann")).await.json();
+        if !me["recommendations"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let items = me["recommendations"]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the worker stored no recommendations: {me}"));
+    assert_eq!(items.len(), 10);
+    for item in items {
+        let asin = item["asin"].as_str().unwrap();
+        let title = catalogue.title(asin).unwrap_or(asin);
+        assert_eq!(item["title"], title, "{item}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_and_methods_answer_json() {
     let app = app().await;
@@ -947,6 +1167,46 @@ async fn unknown_routes_and_methods_answer_json() {
     let reply = app
         .call(Method::PATCH, "/api/products", As::Nobody, None)
         .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(!reply.error().is_empty());
+}
+
+/// Paths outside the API that match no route get the HTML 404 page (with the site's header),
+/// whatever the client accepts; the API's stay JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_outside_the_api_get_the_html_error_page() {
+    let app = app().await;
+    for path in [
+        "/products/",
+        "/users/",
+        "/nope",
+        "/nope/deeper",
+        "/static/other.js",
+    ] {
+        let reply = app.get(path, As::Nobody).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            reply.content_type.starts_with("text/html"),
+            "{path}: {}",
+            reply.content_type
+        );
+        assert!(
+            reply.body.contains("<h1>404 Not Found</h1>"),
+            "{path}: {}",
+            reply.body
+        );
+        assert!(reply.body.contains("id=\"error-message\""), "{path}");
+        assert!(reply.body.contains("<header class=\"site\">"), "{path}");
+    }
+    let reply = app.call(Method::DELETE, "/", As::Nobody, None).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(reply.content_type.starts_with("text/html"));
+    for path in ["/api", "/api/", "/api/nope", "/api/users/"] {
+        let reply = app.get(path, As::Nobody).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(reply.error().contains("no route"), "{path}");
+    }
+    let reply = app.call(Method::POST, "/healthz", As::Nobody, None).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(!reply.error().is_empty());
 }
@@ -1073,6 +1333,194 @@ async fn pages_render_with_their_hooks() {
     assert!(evaluation.body.contains("No evaluation"));
 }
 
+/// The category menu names each category with its count, and keeps the chosen one selected
+/// (one deeper in the paths than the menu's included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_category_menu_names_each_category_and_keeps_the_choice() {
+    let app = app().await;
+    let catalogue = fixture().engine.catalogue();
+    let categories = catalogue.categories();
+    assert!(categories.len() > 1);
+    let page = app.get("/", As::Nobody).await;
+    assert!(!page.body.contains("<option value=\"\"> ()</option>"));
+    for (name, count) in categories {
+        let e = escaped(name);
+        let option = format!("<option value=\"{e}\">{e} ({count})</option>");
+        assert!(page.body.contains(&option), "the menu lacks {option}");
+    }
+    assert!(!page.body.contains(" selected"));
+
+    let (name, count) = &categories[1];
+    let page = app
+        .get(&format!("/?category={}", query_encoded(name)), As::Nobody)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let e = escaped(name);
+    let chosen = format!("<option value=\"{e}\" selected>{e} ({count})</option>");
+    assert!(page.body.contains(&chosen), "{}", page.body);
+    assert_eq!(page.body.matches(" selected").count(), 1);
+
+    let root = catalogue.product_at(0).categories[0].clone();
+    assert!(
+        categories.iter().all(|(c, _)| *c != root),
+        "{root} is listed"
+    );
+    let page = app
+        .get(&format!("/?category={}", query_encoded(&root)), As::Nobody)
+        .await;
+    let e = escaped(&root);
+    let chosen = format!("<option value=\"{e}\" selected>{e}</option>");
+    assert!(page.body.contains(&chosen), "{}", page.body);
+}
+
+/// Every page's header leads to /users to switch user and has a sign-out button once signed
+/// in; signed out, it says "Sign in".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_offers_to_switch_user_and_sign_out() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let evil = fixture().evil.clone();
+    let pages = [
+        "/".to_string(),
+        "/?page=1000".to_string(),
+        format!("/products/{evil}"),
+        "/products/NOPE".to_string(),
+        "/users".to_string(),
+        "/users/ann".to_string(),
+        "/evaluation".to_string(),
+        "/eda".to_string(),
+        "/nope".to_string(),
+    ];
+    let switch = "<a id=\"switch-user\" href=\"/users\">Switch user</a>";
+    let sign_out = "<form method=\"post\" action=\"/logout\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form>";
+    for page in &pages {
+        let reply = app.get(page, As::Session("ann")).await;
+        assert!(reply.content_type.starts_with("text/html"), "{page}");
+        assert!(reply.body.contains(switch), "{page} lacks {switch}");
+        assert!(reply.body.contains(sign_out), "{page} lacks {sign_out}");
+        assert!(
+            reply
+                .body
+                .contains("<a id=\"me\" href=\"/users/ann\">Ann</a>"),
+            "{page}"
+        );
+        let reply = app.get(page, As::Nobody).await;
+        assert!(
+            reply
+                .body
+                .contains("<a id=\"sign-in\" href=\"/users\">Sign in</a>"),
+            "{page}"
+        );
+        assert!(!reply.body.contains(sign_out), "{page}");
+    }
+    // The sign-out button works from any page (the form posts to /logout).
+    let reply = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/logout")
+                .header(header::COOKIE, app.cookie("ann"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+}
+
+/// A page past the last one says so and links to the last page (404), for browsing and
+/// search alike; the last page itself is fine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_past_the_end_says_so_and_links_to_the_last() {
+    let app = app().await;
+    let catalogue = fixture().engine.catalogue();
+    let word = catalogue
+        .product_at(7)
+        .title
+        .split_whitespace()
+        .max_by_key(|w| w.len())
+        .unwrap()
+        .to_string();
+    for query in [String::new(), format!("&q={word}")] {
+        let total = app
+            .get(&format!("/api/products?page=1{query}"), As::Nobody)
+            .await
+            .json()["total"]
+            .as_u64()
+            .unwrap() as usize;
+        let pages = total.div_ceil(20).max(1);
+        let last = app.get(&format!("/?page={pages}{query}"), As::Nobody).await;
+        assert_eq!(last.status, StatusCode::OK);
+        assert!(!last.body.contains("id=\"past-end\""));
+        assert!(last.body.contains(&format!("Page {pages} of {pages}")));
+
+        let past = app
+            .get(&format!("/?page={}{query}", pages + 1), As::Nobody)
+            .await;
+        assert_eq!(past.status, StatusCode::NOT_FOUND, "{query}");
+        assert!(past.content_type.starts_with("text/html"));
+        assert!(past.body.contains("id=\"past-end\""), "{}", past.body);
+        assert!(past
+            .body
+            .contains(&format!("There is no page {}", pages + 1)));
+        let link = format!("href=\"{}\"", escaped(&format!("/?page={pages}{query}")));
+        assert!(past.body.contains(&link), "no {link} in {}", past.body);
+        assert!(
+            !past.body.contains(&format!("of {pages}</span>")),
+            "{query}"
+        );
+        assert!(!past.body.contains("id=\"products\""));
+    }
+    let none = app.get("/?q=zzzqqqxx&page=2", As::Nobody).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(none.body.contains("nothing matches"), "{}", none.body);
+}
+
+/// A rating reads the same on the server-rendered page as app.js shows it from the API's JSON
+/// (`String(value)`: `1★`, `3.3★`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ratings_read_the_same_on_the_page_and_from_the_api() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let catalogue = fixture().engine.catalogue();
+    for (i, value) in [(50, json!(1)), (51, json!(3.3)), (52, json!(4.5))] {
+        let reply = app
+            .call(
+                Method::POST,
+                "/api/users/ann/preferences",
+                As::Session("ann"),
+                Some(
+                    &json!({"asin": catalogue.asin(i), "kind": "rating", "value": value})
+                        .to_string(),
+                ),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+    }
+    let me = app.get("/api/users/ann", As::Session("ann")).await.json();
+    let page = app.get("/users/ann", As::Session("ann")).await;
+    for preference in me["preferences"].as_array().unwrap() {
+        // What app.js writes: kind, space, the JSON number as JavaScript prints it, a star
+        // (Rust prints these f64 values as JavaScript does).
+        let shown = format!("rating {}★", preference["value"].as_f64().unwrap());
+        assert!(
+            page.body.contains(&format!(">{shown}<")),
+            "the page lacks {shown}: {}",
+            page.body
+        );
+    }
+    assert!(page.body.contains(">rating 1★<"));
+    assert!(!page.body.contains("1.0★"));
+    // The API gives the stars as they were given, not the stored f32 widened.
+    let mut values: Vec<f64> = me["preferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    assert_eq!(values, [1.0, 3.3, 4.5]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evaluation_and_eda_when_present() {
     let bare = app().await;
@@ -1119,8 +1567,48 @@ async fn evaluation_and_eda_when_present() {
         page.body.contains("mf -0.0123 ± 0.0045"),
         "the paired comparison is on the page"
     );
+    // The report as `recsys eda` wrote it, with the site's header at the top of its body.
     let eda = app.get("/eda", As::Nobody).await;
-    assert_eq!(eda.body, "<!DOCTYPE html><h1>EDA of synth</h1>");
+    assert_eq!(eda.status, StatusCode::OK);
+    let (before, after) = eda
+        .body
+        .split_once("<header class=\"site\">")
+        .unwrap_or_else(|| panic!("no site header on the EDA page: {}", eda.body));
+    assert!(before.starts_with("<!DOCTYPE html>"), "{}", eda.body);
+    assert!(
+        after.contains("<a class=\"brand\" href=\"/\">"),
+        "{}",
+        eda.body
+    );
+    assert!(
+        after.contains("</header>") && after.ends_with("<h1>EDA of synth</h1>"),
+        "{}",
+        eda.body
+    );
+    let csp = eda.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(!csp.contains("script-src"), "{csp}");
+    let eda = app.get("/eda", As::Session("ann")).await;
+    assert!(eda.body.contains("id=\"sign-out\""), "{}", eda.body);
+    let full = app_with(WebConfig {
+        eda_html: Some(Arc::new(
+            "<!DOCTYPE html>\n<html><head><title>EDA</title></head><body><main>report</main></body></html>"
+                .into(),
+        )),
+        ..WebConfig::default()
+    })
+    .await;
+    let eda = full.get("/eda", As::Nobody).await;
+    let (head, body) = eda.body.split_once("<body>").unwrap();
+    assert!(!head.contains("<header"), "{}", eda.body);
+    assert!(body.starts_with("<style>"), "{}", eda.body);
+    let header_end = body.find("</header>").expect("the site header");
+    assert!(
+        header_end < body.find("<main>report</main>").unwrap(),
+        "{}",
+        eda.body
+    );
 
     let plugins = app.get("/api/plugins", As::Nobody).await.json();
     let names: Vec<&str> = plugins["members"]
@@ -1188,6 +1676,51 @@ async fn openapi_documents_every_route() {
                     .any(|(m, p)| p == path && m.eq_ignore_ascii_case(method)),
                 "{method} {path} is documented but not in API_ROUTES"
             );
+        }
+    }
+}
+
+/// A path parameter that is not UTF-8 once decoded (`%FF`) is 400 on every route that has
+/// one, whoever asks, and each such route documents its 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_path_parameters_are_400_and_documented() {
+    let app = app().await;
+    app.create_user("ann", "Ann").await;
+    let evil = fixture().evil.clone();
+    let like = json!({"asin": evil, "kind": "like"}).to_string();
+    let doc: Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+    let routes: Vec<(&str, &str)> = API_ROUTES
+        .iter()
+        .copied()
+        .filter(|(_, path)| path.contains('{'))
+        .collect();
+    assert_eq!(routes.len(), 8, "{routes:?}");
+    for (method, path) in routes {
+        assert!(
+            doc["paths"][path][method.to_lowercase()]["responses"]["400"].is_object(),
+            "{method} {path} does not document its 400"
+        );
+        let body = match method {
+            "PUT" => Some(r#"{"name":"X"}"#),
+            "POST" => Some(like.as_str()),
+            _ => None,
+        };
+        for param in ["{id}", "{asin}"].into_iter().filter(|p| path.contains(p)) {
+            let uri = path
+                .replace(param, "%FF")
+                .replace("{id}", "ann")
+                .replace("{asin}", &evil);
+            for who in [As::Key(API_KEY), As::Nobody] {
+                let method = Method::from_bytes(method.as_bytes()).unwrap();
+                let reply = app.call(method.clone(), &uri, who, body).await;
+                assert_eq!(
+                    reply.status,
+                    StatusCode::BAD_REQUEST,
+                    "{method} {uri}: {}",
+                    reply.body
+                );
+                assert!(!reply.error().is_empty());
+            }
         }
     }
 }
