@@ -469,6 +469,15 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         args.holdout_fraction.unwrap_or(e.holdout_fraction),
         args.seed.unwrap_or(e.seed),
     )?;
+    if matches!(protocol, Protocol::LeaveLastOut)
+        && (args.holdout_fraction.is_some() || args.seed.is_some())
+    {
+        bail!(
+            "--holdout-fraction and --seed shape the random-holdout protocol, and this run is \
+             leave-last-out (it holds out each user's latest interaction): add --protocol \
+             random-holdout, or leave them out"
+        );
+    }
     if args.ensemble && selected.len() < 2 {
         bail!(
             "--ensemble fuses several plugins, and only `{}` is selected: select two or more \

@@ -13,8 +13,9 @@ pub struct Metrics {
     /// DCG / IDCG with gains 1 / log2(rank + 1).
     pub ndcg: f64,
     /// Standard error of `ndcg` (of the mean over users): differences of this size between two
-    /// results are within what another draw of users could give.
-    #[serde(default)]
+    /// results are within what another draw of users could give. NaN (`null` in JSON) with
+    /// fewer than two users, where it does not exist.
+    #[serde(default, with = "nan_as_null")]
     pub ndcg_se: f64,
     /// Average precision at k, normalised by min(|relevant|, k).
     pub map: f64,
@@ -116,11 +117,12 @@ impl MetricsAccumulator {
         let s = &self.sum;
         let covered = self.recommended.iter().filter(|&&r| r).count();
         let ndcg = s.ndcg / n;
-        // Sample variance of the per-user NDCG, then the standard error of its mean.
+        // Sample variance of the per-user NDCG, then the standard error of its mean; with one
+        // user there is no variance to estimate.
         let variance = if self.users > 1 {
             ((self.ndcg_squares - n * ndcg * ndcg) / (n - 1.0)).max(0.0)
         } else {
-            0.0
+            f64::NAN
         };
         Metrics {
             precision: s.precision / n,
@@ -136,12 +138,55 @@ impl MetricsAccumulator {
     }
 }
 
+/// A standard error as printed: four decimals, or `n/a` where it does not exist (NaN).
+pub fn fmt_se(se: f64) -> String {
+    if se.is_nan() {
+        "n/a".to_string()
+    } else {
+        format!("{se:.4}")
+    }
+}
+
+/// Serde for a number that may be undefined: NaN is written as `null` and read back from it
+/// (JSON has no NaN).
+pub mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// `null` for NaN, the number otherwise.
+    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        if value.is_nan() {
+            serializer.serialize_none()
+        } else {
+            serializer.serialize_f64(*value)
+        }
+    }
+
+    /// NaN for `null`, the number otherwise.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn one_user_has_no_standard_error_and_json_says_null() {
+        let mut acc = MetricsAccumulator::new(10);
+        acc.add(5, &[4, 1, 7, 2, 3], &[7]);
+        let m = acc.finish();
+        assert!(m.ndcg_se.is_nan());
+        assert_eq!(fmt_se(m.ndcg_se), "n/a");
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"ndcg_se\":null"), "{json}");
+        let back: Metrics = serde_json::from_str(&json).unwrap();
+        assert!(back.ndcg_se.is_nan() && back.ndcg == m.ndcg);
+        assert_eq!(fmt_se(0.01234), "0.0123");
     }
 
     #[test]

@@ -35,7 +35,9 @@ pub struct Comparison {
     pub against: String,
     /// Mean of `ndcg(plugin) - ndcg(against)` over the test users.
     pub difference: f64,
-    /// Standard error of that mean.
+    /// Standard error of that mean; NaN (`null` in JSON) with one test user, where it does
+    /// not exist.
+    #[serde(with = "super::metrics::nan_as_null")]
     pub standard_error: f64,
 }
 
@@ -191,7 +193,7 @@ impl EvalReport {
                 (Some(m), _) => {
                     let _ = writeln!(
                         out,
-                        "{:<width$} {:>8.3} {:>8.3} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
+                        "{:<width$} {:>8.3} {:>8.3} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
                         r.plugin,
                         r.fit_seconds,
                         r.eval_seconds,
@@ -199,7 +201,7 @@ impl EvalReport {
                         m.recall,
                         m.f1,
                         m.ndcg,
-                        m.ndcg_se,
+                        super::metrics::fmt_se(m.ndcg_se),
                         m.map,
                         m.mrr,
                         m.hit_rate,
@@ -219,17 +221,19 @@ impl EvalReport {
             );
             let w = width;
             for c in &self.comparisons {
+                let note = if c.standard_error.is_nan() {
+                    "  (one test user: no standard error)"
+                } else if c.difference.abs() <= 2.0 * c.standard_error {
+                    "  (within two standard errors)"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
-                    "  {:<w$} {:+.4} ± {:.4}{}",
+                    "  {:<w$} {:+.4} ± {}{note}",
                     c.plugin,
                     c.difference,
-                    c.standard_error,
-                    if c.difference.abs() <= 2.0 * c.standard_error {
-                        "  (within two standard errors)"
-                    } else {
-                        ""
-                    }
+                    super::metrics::fmt_se(c.standard_error),
                 );
             }
         }

@@ -62,7 +62,9 @@ pub struct Tuning {
     pub best: Params,
     /// Their validation NDCG@k.
     pub best_ndcg: f64,
-    /// Standard error of the paired per-user difference best - start.
+    /// Standard error of the paired per-user difference best - start (NaN, `null` in JSON,
+    /// with one validation user).
+    #[serde(with = "super::metrics::nan_as_null")]
     pub standard_error: f64,
     /// Whether the best parameters were kept (else the start ones are used).
     pub kept: bool,
@@ -112,7 +114,17 @@ impl Tuning {
             .start_ndcg
             .map_or_else(|| "failed".to_string(), |v| format!("{v:.4}"));
         let verdict = if !self.kept {
-            "kept the defaults (the gain is within one standard error)".to_string()
+            // A preset row (`cf:implicit-bm25`) starts from its preset's values.
+            let start = if self.plugin.contains(':') {
+                "the preset's values"
+            } else {
+                "the defaults"
+            };
+            if self.standard_error.is_nan() {
+                format!("kept {start} (one validation user: no standard error to beat)")
+            } else {
+                format!("kept {start} (the gain is within one standard error)")
+            }
         } else if changed.is_empty() {
             "the defaults are best".to_string()
         } else if let Some(preset) = &self.from_preset {
@@ -137,7 +149,7 @@ impl Tuning {
             ),
         };
         format!(
-            "{}: tuned {} parameter(s) and {} preset(s) in {} trials on {} validation users ({:.1}s): NDCG@{k} {start} -> {:.4} (SE {:.4}), {verdict}{failures}",
+            "{}: tuned {} parameter(s) and {} preset(s) in {} trials on {} validation users ({:.1}s): NDCG@{k} {start} -> {:.4} (SE {}), {verdict}{failures}",
             self.plugin,
             self.space.len(),
             self.trials.iter().filter(|t| t.preset.is_some()).count(),
@@ -145,7 +157,7 @@ impl Tuning {
             self.validation_users,
             self.seconds,
             self.best_ndcg,
-            self.standard_error,
+            super::metrics::fmt_se(self.standard_error),
         )
     }
 }
@@ -203,11 +215,16 @@ pub fn per_user_ndcg(lists: &[Vec<u32>], relevant: &[&[u32]], k: usize) -> Vec<f
         .collect()
 }
 
-/// Mean and standard error of the paired differences `a - b`.
+/// Mean and standard error of the paired differences `a - b`. With fewer than two pairs the
+/// standard error does not exist and is NaN (so no gain ever beats it), and with none the mean
+/// is NaN too.
 pub fn paired_difference(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let n = a.len().max(2) as f64;
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let n = diffs.len() as f64;
     let mean = diffs.iter().sum::<f64>() / n;
+    if diffs.len() < 2 {
+        return (mean, f64::NAN);
+    }
     let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean, (var / n).sqrt())
 }
@@ -385,6 +402,19 @@ pub fn tune(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paired_difference_is_the_mean_with_its_standard_error_when_one_exists() {
+        let (mean, se) = paired_difference(&[1.0, 0.0, 0.5], &[0.0, 0.0, 0.0]);
+        assert!((mean - 0.5).abs() < 1e-12);
+        assert!((se - (0.25f64 / 3.0).sqrt()).abs() < 1e-12, "{se}");
+        // One pair: the difference itself, and no standard error (no gain beats it).
+        let (mean, se) = paired_difference(&[0.5], &[1.0]);
+        assert_eq!(mean, -0.5);
+        assert!(se.is_nan());
+        let (mean, se) = paired_difference(&[], &[]);
+        assert!(mean.is_nan() && se.is_nan());
+    }
     use recsys_plugin_api::ParamSpec;
 
     /// The values `space`, no presets, every parameter always in effect.

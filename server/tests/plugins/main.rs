@@ -537,6 +537,66 @@ fn tuning_never_sees_the_test_items_and_evaluates_its_choice() {
     );
 }
 
+/// With one test user the paired difference is that user's own, and no standard error exists:
+/// the table and the comparison say `n/a` (and make no claim about two standard errors), the
+/// JSON report `null`, and the report reads back.
+#[test]
+fn one_test_user_has_a_difference_and_no_standard_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let reviews = dir.path().join("reviews.json");
+    let meta = dir.path().join("meta.json");
+    let json = dir.path().join("report.json");
+    // Only u1 has two interactions: A, then D (held out). Popularity ranks C, B, then D
+    // (NDCG 1/2); content ranks D, A's twin, first (NDCG 1).
+    std::fs::write(
+        &reviews,
+        [
+            r#"{"reviewerID":"u1","asin":"A","overall":5,"unixReviewTime":100}"#,
+            r#"{"reviewerID":"u1","asin":"D","overall":4,"unixReviewTime":200}"#,
+            r#"{"reviewerID":"u2","asin":"C","overall":5,"unixReviewTime":100}"#,
+            r#"{"reviewerID":"u3","asin":"C","overall":5,"unixReviewTime":50}"#,
+            r#"{"reviewerID":"u4","asin":"B","overall":5,"unixReviewTime":50}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        &meta,
+        [
+            r#"{"asin":"A","title":"red electric guitar strings","brand":"Acme"}"#,
+            r#"{"asin":"D","title":"blue electric guitar strings","brand":"Acme"}"#,
+            r#"{"asin":"C","title":"paper notebook","brand":"Other"}"#,
+            r#"{"asin":"B","title":"coffee mug","brand":"Zed"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let (ok, text) = recsys(&[
+        "evaluate",
+        "-q",
+        "--data",
+        reviews.to_str().unwrap(),
+        "--data",
+        meta.to_str().unwrap(),
+        "--plugins",
+        "popularity,content",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("popularity     -0.5000 ± n/a  (one test user: no standard error)"),
+        "{text}"
+    );
+    assert!(!text.contains("within two standard errors"), "{text}");
+    let report: recsys::eval::EvalReport =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report.comparisons.len(), 1);
+    assert_eq!(report.comparisons[0].difference, -0.5);
+    assert!(report.comparisons[0].standard_error.is_nan());
+    assert!(report.results[0].metrics.unwrap().ndcg_se.is_nan());
+}
+
 fn recsys(args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_recsys"))
         .args(args)
@@ -708,6 +768,14 @@ fn the_command_line_refuses_what_would_fail_late() {
     );
     let (ok, text) = evaluate_musical_instruments("cf", &["--param", "cff.neighbours=8"]);
     assert!(!ok && text.contains("names plugin `cff`"), "{text}");
+    // Random-holdout's options under leave-last-out would be ignored: refused instead.
+    for option in [["--holdout-fraction", "0.3"], ["--seed", "3"]] {
+        let (ok, text) = evaluate_musical_instruments("cf", &option);
+        assert!(
+            !ok && text.contains("this run is leave-last-out"),
+            "{option:?}: {text}"
+        );
+    }
 }
 
 /// `--search` values are checked against the plugin's parameters before anything is trained,
