@@ -365,6 +365,10 @@ impl Live {
                 Err(e) => {
                     self.counters.events_failed.fetch_add(1, Ordering::Relaxed);
                     eprintln!("worker: event {} failed, skipped: {e}", event.event_id);
+                    // Producing it again would fail the same way: out of the outbox too (if
+                    // the store is away now, the next relay produces it once more and it lands
+                    // here again).
+                    let _ = self.store.remove_from_outbox(&event.event_id).await;
                     return;
                 }
             }
@@ -412,6 +416,46 @@ impl Live {
         }
     }
 
+    /// Subscribes to `topic` in `group`, trying again while the bus is away or the group gives
+    /// this member no partition (a standby worker waits here until the active one stops, and
+    /// a process that restarts may wait for its killed predecessor's session to expire);
+    /// `None` when `shutdown` turns true first. Other errors are returned.
+    async fn subscribe_until_assigned(
+        &self,
+        topic: &str,
+        group: &str,
+        start: StartAt,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Option<Box<dyn super::Subscription>>, LiveError> {
+        let mut waiting = false;
+        loop {
+            let attempt = tokio::select! {
+                s = self.bus.subscribe(topic, group, start) => s,
+                _ = shutdown.changed() => return Ok(None),
+            };
+            match attempt {
+                Ok(subscription) => {
+                    if waiting {
+                        eprintln!("{group}: consuming {topic}");
+                    }
+                    return Ok(Some(subscription));
+                }
+                Err(BusError::Unavailable(why)) => {
+                    if !waiting {
+                        eprintln!("{group}: waiting to consume {topic} ({why})");
+                        waiting = true;
+                    }
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => return Ok(None),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     /// Consumes the events topic in consumer group `group` until `shutdown` turns true,
     /// committing each event after it is handled.
     pub async fn run_worker(
@@ -419,10 +463,12 @@ impl Live {
         group: &str,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), LiveError> {
-        let mut subscription = self
-            .bus
-            .subscribe(&self.topics.events, group, StartAt::Earliest)
-            .await?;
+        let Some(mut subscription) = self
+            .subscribe_until_assigned(&self.topics.events, group, StartAt::Earliest, &mut shutdown)
+            .await?
+        else {
+            return Ok(());
+        };
         let mut last_error = String::new();
         loop {
             let message = tokio::select! {
@@ -470,10 +516,17 @@ impl Live {
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), LiveError> {
         let group = format!("recsys-web-{}", new_event_id());
-        let mut subscription = self
-            .bus
-            .subscribe(&self.topics.recommendations, &group, StartAt::Latest)
-            .await?;
+        let Some(mut subscription) = self
+            .subscribe_until_assigned(
+                &self.topics.recommendations,
+                &group,
+                StartAt::Latest,
+                &mut shutdown,
+            )
+            .await?
+        else {
+            return Ok(());
+        };
         let mut last_error = String::new();
         loop {
             let message = tokio::select! {

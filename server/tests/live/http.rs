@@ -2278,3 +2278,85 @@ async fn an_event_lost_with_its_process_is_produced_by_the_next() {
     // Produced, not handled (no worker here): still in the outbox.
     assert_eq!(store.outbox(i64::MAX, 10).await.unwrap(), vec![pending]);
 }
+
+/// A second worker of a group gets no partition while the first holds the events topic's only
+/// one; it keeps waiting past the bus's subscribe timeout (it gave up after it, and handled
+/// nothing ever after) and takes over when the first stops.
+#[cfg(feature = "kafka")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_worker_waits_past_the_subscribe_timeout_and_takes_over() {
+    use recsys::live::{KafkaBus, KafkaConfig};
+    use std::time::{Duration, Instant};
+
+    let brokers = match std::env::var("RECSYS_TEST_KAFKA_BROKERS") {
+        Ok(brokers) if !brokers.is_empty() => brokers,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but RECSYS_TEST_KAFKA_BROKERS is not")
+        }
+        _ => return eprintln!("skipped: RECSYS_TEST_KAFKA_BROKERS is not set"),
+    };
+    let mut config = KafkaConfig::new(brokers);
+    config.subscribe_timeout = Duration::from_secs(2);
+    let unique = format!("standby-{}-{}", std::process::id(), now_millis());
+    let engine = engine().await;
+    let store: Arc<dyn PreferenceStore> = Arc::new(EmbeddedStore::in_memory().unwrap());
+    let live = Live {
+        engine: Arc::clone(&engine),
+        store: Arc::clone(&store),
+        bus: Arc::new(KafkaBus::connect(&config).await.unwrap()),
+        topics: Topics {
+            events: format!("{unique}.events"),
+            recommendations: format!("{unique}.recommendations"),
+        },
+        k: 10,
+        counters: Default::default(),
+    };
+    let worker = |shutdown: watch::Receiver<bool>| {
+        let (live, group) = (live.clone(), format!("{unique}.workers"));
+        tokio::spawn(async move { live.run_worker(&group, shutdown).await })
+    };
+    let like = |asin: &str| Change::Set {
+        preference: Preference {
+            asin: asin.into(),
+            kind: PreferenceKind::Like,
+            value: None,
+            at: now_millis(),
+        },
+    };
+    let handled = |event_id: String| {
+        let store = Arc::clone(&store);
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(40);
+            while Instant::now() < deadline {
+                let recs = store.recommendations("ann").await.unwrap();
+                if recs.and_then(|r| r.event_id) == Some(event_id.clone()) {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            false
+        }
+    };
+    let catalogue = engine.catalogue();
+    let (stop_first, first_shutdown) = watch::channel(false);
+    let first = worker(first_shutdown);
+    let event = live.apply("ann", like(catalogue.asin(0))).await.unwrap();
+    assert!(
+        handled(event.event_id).await,
+        "the first worker handled nothing"
+    );
+
+    let (stop_standby, standby_shutdown) = watch::channel(false);
+    let standby = worker(standby_shutdown);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(!standby.is_finished(), "the standby gave up waiting");
+    let _ = stop_first.send(true);
+    first.await.unwrap().unwrap();
+    let event = live.apply("ann", like(catalogue.asin(1))).await.unwrap();
+    assert!(
+        handled(event.event_id).await,
+        "the standby did not take over"
+    );
+    let _ = stop_standby.send(true);
+    standby.await.unwrap().unwrap();
+}

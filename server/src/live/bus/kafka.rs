@@ -87,7 +87,8 @@ impl KafkaConfig {
 /// - **Consumer groups.** Offsets are committed only by [`Subscription::commit`]
 ///   (`enable.auto.commit=false`), synchronously, as the message offset + 1 (what rdkafka's
 ///   `commit_message` does). [`EventBus::subscribe`] returns once the partition assignment is
-///   received, so nothing published afterwards is missed. A group's start point is fixed on
+///   received (or, from the earliest offset, once it has waited `subscribe_timeout`), so
+///   nothing published afterwards is missed. A group's start point is fixed on
 ///   its first subscription: with [`StartAt::Latest`], the current end of each partition is
 ///   committed for the group before joining, so a group that never commits resumes from
 ///   there (as [`MemoryBus`](super::MemoryBus) does).
@@ -97,8 +98,10 @@ impl KafkaConfig {
 ///   ([`KafkaConfig::max_batch_messages`]): Tansu 0.6 skips the rest of a batch when a group
 ///   resumes from an offset inside it.
 /// - **Several subscriptions of one group** share the topic's partitions, as Kafka does: with
-///   one partition, one member gets everything and another one's `subscribe` times out
-///   ([`KafkaConfig::subscribe_timeout`]) waiting for an assignment.
+///   one partition, one member gets everything. Another one's `subscribe` (from
+///   [`StartAt::Earliest`]) returns after [`KafkaConfig::subscribe_timeout`] without a
+///   partition, and that member gets messages once the first leaves the group (or its session
+///   times out): a standby. (A [`StartAt::Latest`] subscription still fails then.)
 /// - **Fetch latency.** `fetch.wait.max.ms=10`: Tansu answers a fetch only when that wait
 ///   expires (see `SERVICES.md`), and Kafka answers as soon as data arrives anyway.
 #[derive(Clone)]
@@ -348,6 +351,13 @@ impl EventBus for KafkaBus {
         .await;
         match joined {
             Ok(result) => result?,
+            // Another member holds the partitions (a standby worker), or the group is slow to
+            // settle: the consumer stays a member and gets its messages once it is assigned a
+            // partition, from the group's committed offsets (or the start point fixed above).
+            // Dropping it and joining again would leave a member behind that never rejoins
+            // until its session expires, and on a busy group the next rebalance would wait for
+            // it, again and again.
+            Err(_) if start == StartAt::Earliest => {}
             Err(_) => {
                 return Err(BusError::Unavailable(format!(
                     "group {group} got no partition of {topic} within {:?}",
