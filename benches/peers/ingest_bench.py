@@ -33,9 +33,9 @@ def python_loop(path, fmt):
     op = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
     name = os.path.basename(path)
     records = problems = 0
-    with op(path, "rt", encoding="utf-8", errors="replace") as f:
+    with op(path, "rb") as f:
         for number, line in enumerate(f, 1):
-            parsed = rc.parse_line(fmt, number, line.rstrip("\n"))
+            parsed = rc.parse_line(fmt, number, line.rstrip(b"\n"))
             if parsed is None:
                 continue
             if parsed[0] == "record":
@@ -62,8 +62,9 @@ def spark(path, fmt):
     startup = time.perf_counter() - t0
     name = os.path.basename(path)
     t0 = time.perf_counter()
-    rows = ingest.parse_rdd(ingest.text_lines(sc, os.path.abspath(path)), fmt)
-    # Records are ("record", _id, (line, fields, copies)); problems count as read lines too.
+    rows = ingest.parse_rdd(ingest.text_lines(session, os.path.abspath(path)), fmt)
+    # Records are ("record", _id, (line, fields, copies, repaired)); problems count as read
+    # lines too.
     n = rows.map(lambda row: (build((row[1], row[2][1]), row[2][0], name), row[2][2])[1]
                  if row[0] == "record" else 1).sum()
     elapsed = time.perf_counter() - t0

@@ -5,23 +5,25 @@ The cluster-scale twin of `recsys ingest`: the same files (2014/2018 review JSON
 metadata JSON lines, the headerless ratings CSV, the Kaggle CSV; gzip or plain), the same
 cleaning rules (`recsys_clean.py`), the same `_id`s and documents (`docs/schema.md`), the same
 collections (`products`, `reviews`, `quarantine`, `ingest_runs`) and the same counts:
-`read = inserted + updated + duplicates + quarantined`, per file and per run.
+`read = inserted + updated + duplicates + quarantined`, per file and per run, and `repaired`.
 
     python ingest.py --mongodb-uri mongodb://127.0.0.1:27017 --db recsys FILE...
     python ingest.py --dump DIR FILE...
 
 With `--dump DIR`, nothing is written to MongoDB: each partition writes the documents it would
 send as canonical extended JSON lines under DIR, in the layout of `recsys ingest --dry-run --dump
-DIR` (`DIR/<collection>/file-<i>-part-<p>.jsonl`, `DIR/ingest_runs.jsonl`), as into an empty
-database: a review's `unknown_product` says whether a product of the same run has its ASIN, and
-each file counts on its own. The test in `server/tests/spark` compares the two dumps document by
-document on every shared data file.
+DIR` (`DIR/<collection>/file-<i>-part-<p>.jsonl`, `DIR/ingest_runs.jsonl`; DIR must be new or
+empty), as into an empty database: a review's `unknown_product` says whether a product of the
+same run has its ASIN, and each file counts on its own. The test in `server/tests/spark` compares
+the two dumps document by document on every shared data file.
 
-Each file is read as lines numbered in file order (Hadoop's text input, `zipWithIndex`), parsed
-in parallel, de-duplicated by `_id` (the last line wins, the others count as duplicates, as in one
-`recsys ingest` batch), and written per partition with pymongo (`foreachPartition`): an unordered
-`insert_many`; for the `_id`s already stored, a `find` and, where a field differs, a `$set` upsert.
-Metadata files are written first, so reviews find the products of the same run.
+Each file is read as lines of bytes numbered in file order (Spark's text source cast to binary,
+`zipWithIndex`; bytes, so that a line that is not UTF-8 is quarantined as `recsys ingest` does),
+parsed in parallel, de-duplicated by `_id` (the last line wins, the others count as duplicates,
+as in one `recsys ingest` batch), and written per partition with pymongo (`foreachPartition`):
+an unordered `insert_many`; for the `_id`s already stored, a `find` and, where a field differs, a
+`$set` upsert. Metadata files are written first, so reviews find the products of the same run. A
+file that cannot be read (a truncated `.gz`) fails the run with an error naming it, in one line.
 
 See README.md for running it locally and with the MongoDB Spark Connector on a cluster.
 """
@@ -39,6 +41,8 @@ import recsys_clean as rc  # noqa: E402
 
 PRODUCTS, REVIEWS, QUARANTINE, INGEST_RUNS = "products", "reviews", "quarantine", "ingest_runs"
 COUNTS = ("read", "inserted", "updated", "duplicates", "quarantined")
+# Not part of the balance: how many of the records read needed a documented repair.
+ALL_COUNTS = COUNTS + ("repaired",)
 DUPLICATE_KEY = 11000
 MAX_DOCUMENT = 16 << 20
 MAX_SENT_DOCUMENT = MAX_DOCUMENT - (64 << 10)
@@ -216,9 +220,10 @@ def documents(rows, ctx, acc, quarantine):
                                              ctx["format"], line, reason, raw, "parse"))
             yield line, None
             continue
-        _, _id, (line, fields, copies) = row
+        _, _id, (line, fields, copies, repaired) = row
         acc["read"].add(copies)
         acc["duplicates"].add(copies - 1)  # superseded by a later line with the same _id
+        acc["repaired"].add(repaired)
         doc = {"_id": _id}
         doc.update(fields)
         doc["ingest"] = {"run": ctx["run_id"], "file": name, "line": Int64(line)}
@@ -262,29 +267,51 @@ def dump_partition(rows, ctx, acc):
         acc["quarantined"].add(len(quarantine))
 
 
-def text_lines(sc, path):
-    """The lines of a file as (1-based number, text), in file order; gzip or plain."""
-    rdd = sc.newAPIHadoopFile(
-        path,
-        "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
-        "org.apache.hadoop.io.LongWritable",
-        "org.apache.hadoop.io.Text",
-        conf={"textinputformat.record.delimiter": "\n"},
-    )
-    return rdd.map(lambda pair: pair[1]).zipWithIndex().map(lambda pair: (pair[1] + 1, pair[0]))
+def text_lines(spark, path):
+    """The lines of a file as (1-based number, bytes), in file order; gzip or plain, split on
+    `\\n` only. Spark's text source keeps a line's bytes as they are (the cast to binary undoes
+    nothing), where Hadoop's `Text` would replace invalid UTF-8."""
+    from pyspark.sql.functions import col
+
+    lines = spark.read.option("lineSep", "\n").text(path).select(col("value").cast("binary"))
+    return lines.rdd.map(lambda row: bytes(row[0])).zipWithIndex() \
+        .map(lambda pair: (pair[1] + 1, pair[0]))
 
 
 def parse_rdd(lines, fmt):
-    """Parsed lines: problems as they are, records reduced to one per `_id` (the last wins)."""
+    """Parsed lines: problems as they are, records reduced to one per `_id` (the last wins),
+    with how many lines had it and how many of them were repaired."""
     parsed = lines.map(lambda pair: (pair[0], rc.parse_line(fmt, pair[0], pair[1]))) \
         .filter(lambda pair: pair[1] is not None)
     problems = parsed.filter(lambda pair: pair[1][0] == "problem") \
         .map(lambda pair: ("problem", pair[0], pair[1][1], pair[1][2]))
     records = parsed.filter(lambda pair: pair[1][0] == "record") \
-        .map(lambda pair: (pair[1][1], (pair[0], pair[1][2], 1))) \
-        .reduceByKey(lambda a, b: (a if a[0] > b[0] else b)[:2] + (a[2] + b[2],)) \
+        .map(lambda pair: (pair[1][1], (pair[0], pair[1][2], 1, int(pair[1][3])))) \
+        .reduceByKey(lambda a, b: (a if a[0] > b[0] else b)[:2] + (a[2] + b[2], a[3] + b[3])) \
         .map(lambda pair: ("record", pair[0], pair[1]))
     return problems.union(records)
+
+
+class FileFailed(Exception):
+    """Reading or writing one file failed; the message names it, with the cause in one line."""
+
+
+def one_line(error):
+    """The cause of an error in one line. A Java exception (Py4JJavaError) is its innermost
+    cause's class and message (`java.io.EOFException: Unexpected end of input stream`), not the
+    stack traces around it; a Python error raised in a task, its traceback's last line."""
+    java = getattr(error, "java_exception", None)
+    text = str(error)
+    if java is not None:
+        while java.getCause() is not None:
+            java = java.getCause()
+        text = java.toString()
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if "Traceback (most recent call last)" in lines[0]:
+        return lines[-1]
+    return lines[0]
 
 
 def main(argv=None):
@@ -315,7 +342,7 @@ def main(argv=None):
     plan.sort(key=lambda entry: entry[2] != rc.METADATA)  # metadata first (stable)
 
     run_id = str(ObjectId())
-    files = [{"file": path, "format": fmt, **{k: Int64(0) for k in COUNTS}}
+    files = [{"file": path, "format": fmt, **{k: Int64(0) for k in ALL_COUNTS}}
              for _, path, fmt in plan]
     if args.dump:
         client = None
@@ -333,7 +360,7 @@ def main(argv=None):
             "_id": run_id, "status": "running", "database": args.db, "files": files,
             "started": datetime.datetime.now(datetime.timezone.utc), "finished": None,
             "batch_size": Int64(args.batch_size), "recsys_version": VERSION,
-            "writer": "spark", **{k: Int64(0) for k in COUNTS},
+            "writer": "spark", **{k: Int64(0) for k in ALL_COUNTS},
         })
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -349,40 +376,48 @@ def main(argv=None):
     sc.setLogLevel("WARN")
     sc.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "recsys_clean.py"))
     start = time.monotonic()
-    totals = {k: 0 for k in COUNTS}
+    totals = {k: 0 for k in ALL_COUNTS}
     linked = 0
     known = set()  # --dump: the products of the run
     try:
         for position, (index, path, fmt) in enumerate(plan):
-            acc = {k: sc.accumulator(0) for k in COUNTS + ("reviews_linked",)}
+            acc = {k: sc.accumulator(0) for k in ALL_COUNTS + ("reviews_linked",)}
             ctx = {"uri": args.mongodb_uri, "db": args.db, "run_id": run_id, "index": index,
                    "path": path, "format": fmt, "batch_size": args.batch_size,
                    "collection": PRODUCTS if fmt == rc.METADATA else REVIEWS,
                    "dump": args.dump}
-            rows = parse_rdd(text_lines(sc, os.path.abspath(path)), fmt)
-            if args.partitions:
-                rows = rows.repartition(args.partitions)
-            if args.dump:
-                if fmt == rc.METADATA:
-                    rows = rows.cache()
-                    known.update(rows.filter(lambda row: row[0] == "record")
-                                 .map(lambda row: row[1]).collect())
-                else:
-                    ctx["known"] = sc.broadcast(frozenset(known))
-            rows.foreachPartition(lambda part, ctx=ctx, acc=acc: write_partition(part, ctx, acc))
-            counts = {k: acc[k].value for k in COUNTS}
+            try:
+                rows = parse_rdd(text_lines(spark, os.path.abspath(path)), fmt)
+                if args.partitions:
+                    rows = rows.repartition(args.partitions)
+                if args.dump:
+                    if fmt == rc.METADATA:
+                        rows = rows.cache()
+                        known.update(rows.filter(lambda row: row[0] == "record")
+                                     .map(lambda row: row[1]).collect())
+                    else:
+                        ctx["known"] = sc.broadcast(frozenset(known))
+                rows.foreachPartition(
+                    lambda part, ctx=ctx, acc=acc: write_partition(part, ctx, acc))
+            except Exception as error:
+                raise FileFailed(f"{path}: {one_line(error)}") from error
+            counts = {k: acc[k].value for k in ALL_COUNTS}
             if counts["read"] != sum(counts[k] for k in COUNTS[1:]):
-                raise RuntimeError(f"{path}: the counts do not add up: {counts}")
+                raise FileFailed(f"{path}: the counts do not add up: {counts}")
             linked += acc["reviews_linked"].value
-            for k in COUNTS:
+            for k in ALL_COUNTS:
                 totals[k] += counts[k]
             files[position].update({k: Int64(v) for k, v in counts.items()})
             print(f"{path} ({fmt}): " + ", ".join(f"{k} {v}" for k, v in counts.items()),
                   file=sys.stderr)
     except BaseException as error:
+        message = str(error) if isinstance(error, FileFailed) else one_line(error)
         db[INGEST_RUNS].update_one({"_id": run_id}, {"$set": {
             "status": "failed", "failed_at": datetime.datetime.now(datetime.timezone.utc),
-            "error": str(error), "files": files, **{k: Int64(v) for k, v in totals.items()}}})
+            "error": message, "files": files, **{k: Int64(v) for k, v in totals.items()}}})
+        if isinstance(error, FileFailed):
+            raise SystemExit(f"ingest run {run_id} failed, and is not finished (running it "
+                             f"again is safe): {message}") from None
         raise
     finally:
         spark.stop()
@@ -392,7 +427,7 @@ def main(argv=None):
         "elapsed_seconds": time.monotonic() - start,
         **{k: Int64(v) for k, v in totals.items()}}})
     nothing_new = totals["inserted"] == 0 and totals["updated"] == 0
-    print(f"run {run_id}: " + ", ".join(f"{k} {totals[k]}" for k in COUNTS)
+    print(f"run {run_id}: " + ", ".join(f"{k} {totals[k]}" for k in ALL_COUNTS)
           + (" (nothing new)" if nothing_new else ""))
     print(f"RUN_ID={run_id}")
     if client is not None:
@@ -403,6 +438,10 @@ class Dump:
     """`--dump`: the run's record goes to DIR/ingest_runs.jsonl instead of MongoDB."""
 
     def __init__(self, directory, run_id):
+        if os.path.exists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
+            raise SystemExit(f"--dump {directory}: not a new or empty directory; a dump holds one "
+                             f"run, so give a new or empty directory (or remove the previous "
+                             f"dump first)")
         for collection in (PRODUCTS, REVIEWS, QUARANTINE):
             os.makedirs(os.path.join(directory, collection), exist_ok=True)
         self.path = os.path.join(directory, INGEST_RUNS + ".jsonl")

@@ -5,8 +5,9 @@ input.rs) and `server/src/store/schema.rs`, down to the wording of the quarantin
 that the Spark job and `recsys ingest` store the same documents. A change there is a change here;
 `server/tests/spark/` checks that both produce the same collections.
 
-No Spark and no MongoDB in this module: `parse_line(format, line)` turns one line into a
-document (without `ingest`/`unknown_product`, added at write time) or a quarantine reason.
+No Spark and no MongoDB in this module: `parse_line(format, number, line)` turns one line (its
+bytes, as read) into a document (without `ingest`/`unknown_product`, added at write time) or a
+quarantine reason.
 """
 
 import csv
@@ -504,6 +505,8 @@ def _str_list(value):
 
 
 def _rating_fields(obj):
+    """(user, asin, rating, seconds, repaired): `repaired` when the time came from
+    `reviewTime` because `unixReviewTime` was missing or broken (`json::rating_from`)."""
     user = _required(obj, "reviewerID", "reviewerID")
     asin = _required(obj, "asin", "asin")
     overall = obj.get("overall")
@@ -516,6 +519,7 @@ def _rating_fields(obj):
     else:
         raise Reason(f"rating not a number: {_scalar_kind(overall)}")
     unix = obj.get("unixReviewTime")
+    repaired = False
     try:
         if unix is None:
             raise Reason("missing field `unixReviewTime`")
@@ -532,7 +536,8 @@ def _rating_fields(obj):
         seconds = parse_review_date(date) if date is not None else None
         if seconds is None:
             raise
-    return user, asin, value, seconds
+        repaired = True
+    return user, asin, value, seconds, repaired
 
 
 def _helpful(value):
@@ -573,6 +578,7 @@ def review_fields(user, asin, value, seconds, verified=None, votes=None, helpful
 
 
 def parse_review(line):
+    """(user, asin, seconds, fields, repaired)."""
     obj = from_line(line)
     verified = obj.get("verified")
     verified = verified if isinstance(verified, bool) else None
@@ -587,9 +593,9 @@ def parse_review(line):
         value = _optional(obj, key)
         texts.append(clean_plain(value) if value is not None else None)
     helpful = _helpful(obj.get("helpful"))
-    user, asin, value, seconds = _rating_fields(obj)
+    user, asin, value, seconds, repaired = _rating_fields(obj)
     return user, asin, seconds, review_fields(
-        user, asin, value, seconds, verified, votes, helpful, *texts)
+        user, asin, value, seconds, verified, votes, helpful, *texts), repaired
 
 
 def _clean_list(values):
@@ -669,27 +675,42 @@ def _id(value, name):
     return trimmed
 
 
+def _ascii_lower(text):
+    """`eq_ignore_ascii_case`: only ASCII letters fold (`"\u212a".lower()` is "k")."""
+    return text.lower() if text.isascii() else text
+
+
 def is_kaggle_header(line):
-    columns = [c.strip(_ASCII_WS) for c in line.split(",")]
-    return len(columns) >= 2 and columns[0].lower() == "userid" and \
-        columns[1].lower() == "productid"
+    columns = [_ascii_lower(c.strip(_ASCII_WS)) for c in line.split(",")]
+    return len(columns) >= 2 and columns[0] == "userid" and columns[1] == "productid"
+
+
+def is_ratings_header(line):
+    """`csv::is_ratings_header`: `item,user,rating,timestamp` (any case, an empty fifth column)."""
+    columns = [_ascii_lower(c.strip(_ASCII_WS)) for c in line.split(",")]
+    if len(columns) == 5 and columns[4] == "":
+        columns.pop()
+    return columns == ["item", "user", "rating", "timestamp"]
 
 
 def parse_ratings_row(line):
+    """(user, item, rating, seconds, repaired)."""
     item, user, value, seconds = _four(_split_fields(line), "item,user,rating,timestamp", False)
     item = _id(item, "item")
     user = _id(user, "user")
-    return user, item, parse_rating(value), parse_timestamp(seconds)
+    return user, item, parse_rating(value), parse_timestamp(seconds), False
 
 
 def parse_kaggle_row(line):
+    """(user, item, rating, seconds, repaired), `repaired` when zeros were restored to the
+    ASIN; None for the header."""
     if is_kaggle_header(line):
         return None
     user, item, value, seconds = _four(
         _split_fields(line), "UserId,ProductId,Rating,Timestamp", True)
     user = _id(user, "UserId")
-    item, _ = repair_asin(_id(item, "ProductId"))
-    return user, item, parse_rating(value), parse_timestamp(seconds)
+    item, repaired = repair_asin(_id(item, "ProductId"))
+    return user, item, parse_rating(value), parse_timestamp(seconds), repaired
 
 
 # --- formats (dataset/format.rs) ---------------------------------------------------------------
@@ -725,9 +746,9 @@ def sniff_line(line):
 
 
 # --- one line ----------------------------------------------------------------------------------
-def raw_text(line, length=None):
-    """`Problem::new`: the line cut to MAX_RAW bytes, with a marker giving its full length."""
-    data = line.encode("utf-8", "surrogatepass")
+def raw_text(data, length=None):
+    """`Problem::new`: the line's bytes cut to MAX_RAW, invalid UTF-8 replaced (as
+    `String::from_utf8_lossy`), with a marker giving its full length."""
     length = len(data) if length is None else length
     text = data[:MAX_RAW].decode("utf-8", "replace")
     if length > min(len(data), MAX_RAW):
@@ -735,36 +756,74 @@ def raw_text(line, length=None):
     return text
 
 
-def parse_line(fmt, number, line):
-    """One line of a file of format `fmt`, 1-based `number`, as read (without its `\\n`).
+def utf8_error(error):
+    """Rust's `Display` of the `Utf8Error` a `UnicodeDecodeError` stands for."""
+    if error.reason == "unexpected end of data":
+        return f"incomplete utf-8 byte sequence from index {error.start}"
+    return f"invalid utf-8 sequence of {error.end - error.start} bytes from index {error.start}"
+
+
+SEPARATOR = "|"
+
+
+def ambiguous_id(user, asin):
+    """`ingest::source::ambiguous_id`: a review whose user id or ASIN holds the `|` that joins
+    them in its `_id` could take another review's `_id`, so it is quarantined."""
+    field = "user id" if SEPARATOR in user else "ASIN" if SEPARATOR in asin else None
+    if field is None:
+        return None
+    return f"`|` in the {field}: it separates user, ASIN and time in a review `_id`"
+
+
+def parse_line(fmt, number, data):
+    """One line of a file of format `fmt`, 1-based `number`, as read: its bytes, without the
+    `\\n` (`recsys ingest` reads bytes too, so a line that is not UTF-8 is quarantined, not
+    repaired).
 
     Returns None for a line that is not a record (blank, a CSV header), ("problem", reason, raw)
-    for a malformed one, or ("record", _id, fields) with the document's fields in recsys' order
-    (`_id`, `ingest` and `unknown_product` are added by the writer).
+    for a malformed one, or ("record", _id, fields, repaired) with the document's fields in
+    recsys' order (`_id`, `ingest` and `unknown_product` are added by the writer) and whether a
+    documented repair was needed.
     """
-    if line.endswith("\r"):
-        line = line[:-1]
-    if number == 1 and line.startswith("\ufeff"):
-        line = line[1:]
-    length = len(line.encode("utf-8", "surrogatepass"))
+    if data.endswith(b"\r"):
+        data = data[:-1]
+    if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    length = len(data)
     if length > MAX_LINE:
         return ("problem",
                 f"line of {length} bytes is longer than the limit of {MAX_LINE} bytes",
-                raw_text(line, length))
-    if is_blank(line):
+                raw_text(data[:MAX_RAW], length))
+    if number == 1 and fmt == RATINGS_CSV and \
+            is_ratings_header(data.decode("utf-8", "replace")):
         return None
+    if data.strip(_ASCII_WS.encode()) == b"":
+        return None
+    try:
+        line = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if fmt in (METADATA, REVIEWS):
+            reason = f"not UTF-8: invalid byte at offset {error.start}"
+        elif fmt == KAGGLE_CSV and is_kaggle_header(data.decode("utf-8", "replace")):
+            return None
+        else:
+            reason = f"not valid UTF-8: {utf8_error(error)}"
+        return ("problem", reason, raw_text(data))
     try:
         if fmt == METADATA:
             asin, fields = parse_product(line)
-            return ("record", asin, fields)
+            return ("record", asin, fields, False)
         if fmt == REVIEWS:
-            user, asin, seconds, fields = parse_review(line)
+            user, asin, seconds, fields, repaired = parse_review(line)
         else:
             row = parse_ratings_row(line) if fmt == RATINGS_CSV else parse_kaggle_row(line)
             if row is None:
                 return None
-            user, asin, value, seconds = row
+            user, asin, value, seconds, repaired = row
             fields = review_fields(user, asin, value, seconds)
-        return ("record", f"{user}|{asin}|{seconds}", fields)
+        refused = ambiguous_id(user, asin)
+        if refused is not None:
+            return ("problem", refused, raw_text(data))
+        return ("record", f"{user}|{asin}|{seconds}", fields, repaired)
     except Reason as reason:
-        return ("problem", str(reason), raw_text(line))
+        return ("problem", str(reason), raw_text(data))

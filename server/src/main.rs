@@ -69,14 +69,19 @@ enum Command {
         action: PluginAction,
     },
     /// Generate an Amazon-format dataset (reviews + metadata JSON lines) of any size.
+    ///
+    /// Limits: at least 1 user and 8 items (one per category); every user writes at least one
+    /// review and at most half of the items (so that popularity and taste still decide which),
+    /// so --interactions must be between USERS and USERS x (ITEMS / 2, rounded down). Outside
+    /// them the command stops with an error rather than change the sizes.
     Synth {
-        /// Number of users.
+        /// Number of users (at least 1).
         #[arg(long, default_value_t = 10_000)]
         users: usize,
-        /// Number of items.
+        /// Number of items (at least 8, one per category).
         #[arg(long, default_value_t = 2_000)]
         items: usize,
-        /// Number of interactions (reviews).
+        /// Number of interactions (reviews), written exactly: from USERS to USERS x (ITEMS / 2).
         #[arg(long, default_value_t = 200_000)]
         interactions: usize,
         /// Random seed; the same options give the same files.
@@ -533,7 +538,8 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
         bail!("the data files hold no interactions (metadata alone cannot be evaluated)");
     }
     let report = evaluate(&dataset, &selected, &options)?;
-    print!("{}", report.table());
+    // A closed stdout (`| head`) still leaves the files written.
+    let printed = print_out(&report.table());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json())
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -557,7 +563,7 @@ fn run_evaluate(settings: &Settings, args: EvaluateArgs) -> anyhow::Result<()> {
     if report.results.iter().all(|r| r.metrics.is_none()) {
         bail!("every plugin failed");
     }
-    Ok(())
+    printed
 }
 
 /// Fails unless `path`'s directory exists (the file itself is written at the end).
@@ -618,18 +624,21 @@ struct IngestArgs {
     /// Review, rating or metadata files (plain or .gz), in any order: metadata is read first.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// MongoDB connection string, e.g. mongodb://127.0.0.1:27017/?directConnection=true.
-    #[arg(long, value_name = "URI", required_unless_present = "dry_run")]
+    /// MongoDB connection string, e.g. mongodb://127.0.0.1:27017/?directConnection=true
+    /// (or --dry-run, without a database).
+    #[arg(long, value_name = "URI", conflicts_with = "dry_run")]
     mongodb_uri: Option<String>,
     /// Database name.
     #[arg(long, value_name = "NAME", default_value = "recsys")]
     db: String,
-    /// Parse, clean and build every document without a database, and print the rate.
+    /// Parse, clean and build every document without a database, and print the rate (instead
+    /// of --mongodb-uri).
     #[arg(long)]
     dry_run: bool,
-    /// With --dry-run: also write every document built under DIR as canonical extended JSON
-    /// lines (DIR/<collection>/file-<i>.jsonl, DIR/ingest_runs.jsonl; see docs/schema.md).
-    #[arg(long, value_name = "DIR", requires = "dry_run")]
+    /// With --dry-run: also write every document built under DIR, a new or empty directory,
+    /// as canonical extended JSON lines (DIR/<collection>/file-<i>.jsonl,
+    /// DIR/ingest_runs.jsonl; see docs/schema.md).
+    #[arg(long, value_name = "DIR")]
     dump: Option<PathBuf>,
     /// Records per write.
     #[arg(long, value_name = "N", default_value_t = recsys::ingest::DEFAULT_BATCH_SIZE)]
@@ -653,6 +662,12 @@ fn run_ingest(args: IngestArgs) -> anyhow::Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
+    if args.dump.is_some() && !args.dry_run {
+        bail!(
+            "--dump DIR writes the documents of a dry run instead of a database: add --dry-run \
+             (and no --mongodb-uri)"
+        );
+    }
     let mut options = IngestOptions::new(args.files);
     options.format = args.format;
     options.batch_size = args.batch_size;
@@ -669,11 +684,13 @@ fn run_ingest(args: IngestArgs) -> anyhow::Result<()> {
                     .context("--server-timeout must be a number of seconds")?;
             Target::MongoDb(config)
         }
-        None => bail!("give --mongodb-uri URI, or --dry-run"),
+        None => bail!(
+            "give --mongodb-uri URI to load the files into MongoDB, or --dry-run to read, check \
+             and count them without a database"
+        ),
     };
     let report = recsys::ingest::run(&target, &options)?;
-    println!("{report}");
-    Ok(())
+    print_out(&format!("{report}\n"))
 }
 
 /// The files `recsys evaluate` reads: --data, or the latest snapshot of --source mongodb.
@@ -731,11 +748,11 @@ fn run_prepare(args: PrepareArgs) -> anyhow::Result<()> {
         snapshot: args.snapshot,
     };
     let report = recsys::prepare::run(&config, &options)?;
-    println!("{report}");
+    let mut text = format!("{report}\n");
     for (reason, count) in &report.dropped {
-        println!("  dropped {count}: {reason}");
+        text += &format!("  dropped {count}: {reason}\n");
     }
-    Ok(())
+    print_out(&text)
 }
 
 #[derive(Debug, Args)]
@@ -807,15 +824,16 @@ fn run_eda(args: EdaArgs) -> anyhow::Result<()> {
     #[cfg(not(feature = "mongodb"))]
     let report = analyze_files(&args.data, &options)?;
     let written = write_report(&report, &args.out)?;
+    let mut text = String::new();
     for (section, finding) in report.findings() {
-        println!("{section}: {finding}");
+        text += &format!("{section}: {finding}\n");
     }
-    println!(
-        "wrote {} and {}",
+    text += &format!(
+        "wrote {} and {}\n",
         written.html.display(),
         written.json.display()
     );
-    Ok(())
+    print_out(&text)
 }
 
 fn run() -> anyhow::Result<()> {
@@ -854,21 +872,42 @@ fn run() -> anyhow::Result<()> {
                 gzip: gz,
             };
             let written = recsys::synth::generate(&options, &out)?;
-            println!(
-                "wrote {} reviews to {} and {} products to {}",
+            print_out(&format!(
+                "wrote {} reviews to {} and {} products to {}\n",
                 written.interactions,
                 written.reviews.display(),
                 items,
                 written.metadata.display()
-            );
-            Ok(())
+            ))
         }
+    }
+}
+
+/// Standard output was closed before everything was printed (`recsys eda ... | head -1`): the
+/// reader has what it wanted, so the command ends quietly.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output closed")]
+struct StdoutClosed;
+
+/// Prints a command's results on stdout. Unlike `print!`, which panics when stdout is a closed
+/// pipe, it returns [`StdoutClosed`], which `main` turns into a quiet exit.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write to standard output")),
     }
 }
 
 fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<StdoutClosed>() => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", message(&e));
             std::process::ExitCode::FAILURE

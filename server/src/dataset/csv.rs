@@ -118,6 +118,20 @@ pub(crate) fn parse_ratings_row(line: &[u8]) -> Result<Rating<'_>, String> {
     })
 }
 
+/// Whether a row names the columns of a ratings file, `item,user,rating,timestamp` (any case,
+/// spaces around the names and an empty fifth column allowed).
+pub(crate) fn is_ratings_header(line: &[u8]) -> bool {
+    let mut columns: Vec<&[u8]> = line.split(|&c| c == b',').map(<[u8]>::trim_ascii).collect();
+    if columns.len() == 5 && columns[4].is_empty() {
+        columns.pop();
+    }
+    columns.len() == 4
+        && columns
+            .iter()
+            .zip([&b"item"[..], b"user", b"rating", b"timestamp"])
+            .all(|(column, name)| column.eq_ignore_ascii_case(name))
+}
+
 /// Whether a row is the Kaggle header `UserId,ProductId,…`.
 pub(crate) fn is_kaggle_header(line: &[u8]) -> bool {
     let mut columns = line.split(|&c| c == b',').map(<[u8]>::trim_ascii);
@@ -214,6 +228,14 @@ mod tests {
         assert!(parse_ratings_row(b"B1,A\xff,5,1")
             .unwrap_err()
             .starts_with("not valid UTF-8"));
+    }
+
+    #[test]
+    fn the_ratings_header_is_recognised() {
+        assert!(is_ratings_header(b"item,user,rating,timestamp"));
+        assert!(is_ratings_header(b"Item, User ,RATING,timestamp,"));
+        assert!(!is_ratings_header(b"item,user,rating"));
+        assert!(!is_ratings_header(b"B1,A1,5.0,1369699200"));
     }
 
     #[test]

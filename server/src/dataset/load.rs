@@ -260,6 +260,11 @@ impl Builder {
                 }))
             });
             for (item, parsed) in batch.items.iter().zip(parsed) {
+                if let Item::Line { number, range } = item {
+                    if parse::is_header(format, *number, batch.line(range)) {
+                        continue;
+                    }
+                }
                 if let Some(known) = self.outcome(path, batch, item, parsed, &mut file) {
                     self.add_interaction(path, known, &mut file)?;
                 }

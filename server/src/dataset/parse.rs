@@ -29,6 +29,13 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.trim_ascii().is_empty()
 }
 
+/// Whether line `number` of a file of `format` is a header to skip: the first line of a
+/// ratings CSV may name its columns, `item,user,rating,timestamp`. (A Kaggle header,
+/// `UserId,ProductId,…`, is recognised on any line by [`csv::parse_kaggle_row`].)
+pub(crate) fn is_header(format: Format, number: u64, line: &[u8]) -> bool {
+    number == 1 && format == Format::RatingsCsv && csv::is_ratings_header(line)
+}
+
 /// Parses an interaction line of a rating format (reviews or CSV).
 ///
 /// # Panics

@@ -46,6 +46,7 @@ pub struct RecordReader {
     records: u64,
     malformed: u64,
     repaired: u64,
+    refuse: Option<fn(&Record) -> Option<String>>,
 }
 
 impl RecordReader {
@@ -101,7 +102,17 @@ impl RecordReader {
             records: 0,
             malformed: 0,
             repaired: 0,
+            refuse: None,
         }
+    }
+
+    /// Also refuses the records of a line format for which `check` gives a reason: each
+    /// becomes a [`Problem`] with that reason and its line as read, as a line that does not
+    /// parse does. For a reader with rules of its own (`recsys ingest` refuses ids that would
+    /// make its `_id`s ambiguous).
+    pub fn refusing(mut self, check: fn(&Record) -> Option<String>) -> Self {
+        self.refuse = Some(check);
+        self
     }
 
     /// The file being read.
@@ -162,7 +173,16 @@ impl Iterator for RecordReader {
                     return Some(Err(problem));
                 }
             };
-            match parse::record(self.format, line) {
+            if parse::is_header(self.format, number, line) {
+                continue;
+            }
+            let refused = |(record, repaired)| match self.refuse.and_then(|check| check(&record)) {
+                Some(reason) => Err(reason),
+                None => Ok(Some((record, repaired))),
+            };
+            match parse::record(self.format, line)
+                .and_then(|parsed| parsed.map_or(Ok(None), refused))
+            {
                 Ok(None) => continue,
                 Ok(Some((record, repaired))) => {
                     self.records += 1;
@@ -550,5 +570,52 @@ mod tests {
         };
         assert_eq!(maps.items[&1], "B004756YJA");
         assert_eq!(items[1].as_ref().unwrap_err().line, 3);
+    }
+
+    #[test]
+    fn a_ratings_header_is_skipped_on_the_first_line_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "ratings.csv",
+            b"item,user,rating,timestamp\nB1,A1,5,1369699200\nitem,user,rating,timestamp\n",
+        );
+        let mut reader = RecordReader::open(&path, None).unwrap();
+        assert_eq!(reader.format(), Format::RatingsCsv);
+        let items: Vec<_> = reader.by_ref().collect();
+        assert!(matches!(&items[0], Ok((2, Record::Review(r))) if r.user == "A1"));
+        let problem = items[1].as_ref().unwrap_err();
+        assert_eq!(problem.line, 3);
+        assert!(
+            problem.reason.starts_with("rating not a number"),
+            "{problem}"
+        );
+        assert_eq!((reader.records(), reader.malformed()), (1, 1));
+        let dataset = crate::dataset::Dataset::read(&[path], None).unwrap();
+        assert_eq!(dataset.interactions.len(), 1);
+        assert_eq!(dataset.report.problem_count(), 1);
+    }
+
+    #[test]
+    fn a_refusing_reader_keeps_the_refused_line_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "r.csv",
+            b"B1,A1,5,1369699200\nB2,A2,4,1369699200\n",
+        );
+        let refuse_a2 = |record: &Record| match record {
+            Record::Review(review) if review.user == "A2" => Some("no A2 here".to_owned()),
+            _ => None,
+        };
+        let mut reader = RecordReader::open(&path, None).unwrap().refusing(refuse_a2);
+        let items: Vec<_> = reader.by_ref().collect();
+        assert!(items[0].is_ok());
+        let problem = items[1].as_ref().unwrap_err();
+        assert_eq!(
+            (problem.line, problem.reason.as_str(), problem.raw.as_str()),
+            (2, "no A2 here", "B2,A2,4,1369699200")
+        );
+        assert_eq!((reader.records(), reader.malformed()), (1, 1));
     }
 }

@@ -11,14 +11,14 @@ use super::stats::FEATURES;
 pub(crate) fn annotate(report: &mut EdaReport) {
     report.overview.finding = overview(&report.overview);
     report.quarantine.finding = quarantine(&report.quarantine, &report.inputs);
-    report.ratings.finding = ratings(&report.ratings);
-    report.time.finding = volume(&report.time);
+    report.ratings.finding = ratings(&report.ratings, &report.overview);
+    report.time.finding = volume(&report.time, &report.overview);
     report.time.mean_finding = mean_over_time(&report.time);
     report.activity.finding = activity(&report.activity);
     report.long_tail.finding = long_tail(&report.long_tail);
     report.length.finding = length(&report.length);
     report.votes.finding = votes(&report.votes);
-    report.price.finding = price(&report.price, &report.correlation);
+    report.price.finding = price(&report.price, &report.correlation, &report.overview);
     report.verified.finding = verified(&report.verified);
     report.categories.finding = groups(&report.categories);
     report.brands.finding = groups(&report.brands);
@@ -34,12 +34,25 @@ fn overview(o: &Overview) -> String {
         );
     }
     let mut s = format!(
-        "{} interactions by {} users on {} items: {:.2} % of the user × item matrix is empty",
+        "{} interactions (distinct user–item pairs) by {} users on {} items: {:.2} % of the \
+         user × item matrix is empty",
         thousands(o.interactions),
         thousands(o.users),
         thousands(o.items),
         o.sparsity * 100.0,
     );
+    if o.duplicates > 0 {
+        s += &format!(
+            "; {} records repeat a pair already read and are collapsed into its interaction",
+            thousands(o.duplicates)
+        );
+        if o.rated > 0 {
+            s += &format!(
+                " (the rating and review statistics count all {} reviews)",
+                thousands(o.rated)
+            );
+        }
+    }
     if let (Some(first), Some(last)) = (&o.first_date, &o.last_date) {
         if o.rated > 0 {
             s += &format!("; reviews span {first} to {last}");
@@ -77,11 +90,28 @@ fn quarantine(q: &Quarantine, inputs: &[InputSummary]) -> String {
     }
 }
 
-fn ratings(r: &Ratings) -> String {
+/// Why there are no reviews to describe: sequence files have neither ratings nor times, and
+/// metadata alone has no reviews at all.
+fn no_reviews(o: &Overview, what: &str, sequences: &str) -> String {
+    if o.unrated > 0 {
+        format!("No {what}: {sequences}")
+    } else if o.products > 0 {
+        format!(
+            "No {what}: the data holds {} product records and no review or rating.",
+            thousands(o.products)
+        )
+    } else {
+        format!("No {what}: no review or rating was read.")
+    }
+}
+
+fn ratings(r: &Ratings, o: &Overview) -> String {
     let Some(mean) = r.mean else {
-        return "No star ratings: sequence files record what was bought, in order, not how it \
-                was rated."
-            .to_owned();
+        return no_reviews(
+            o,
+            "star ratings",
+            "sequence files record what was bought, in order, not how it was rated.",
+        );
     };
     let (top, top_share) =
         r.shares.iter().enumerate().fold(
@@ -109,10 +139,14 @@ fn ratings(r: &Ratings) -> String {
     )
 }
 
-fn volume(t: &TimeSeries) -> String {
+fn volume(t: &TimeSeries, o: &Overview) -> String {
     let total: u64 = t.months.iter().map(|m| m.reviews).sum();
     let Some(peak) = t.months.iter().max_by_key(|m| m.reviews) else {
-        return "No review times: sequence files keep only the order of interactions.".to_owned();
+        return no_reviews(
+            o,
+            "review times",
+            "sequence files keep only the order of interactions.",
+        );
     };
     let mut seen = 0;
     let half = t
@@ -270,7 +304,14 @@ fn pearson(c: &Correlations, a: &str, b: &str) -> Option<f64> {
         .map(|v| v.r)
 }
 
-fn price(p: &Price, c: &Correlations) -> String {
+fn price(p: &Price, c: &Correlations, o: &Overview) -> String {
+    if o.rated == 0 {
+        return no_reviews(
+            o,
+            "ratings to set against prices",
+            "sequence files have none.",
+        );
+    }
     let (Some(high), Some(low)) = (
         p.bands
             .iter()
@@ -331,22 +372,27 @@ fn verified(v: &Verified) -> String {
 }
 
 fn groups(g: &Groups) -> String {
+    let named = |n: u64| {
+        if n == 1 {
+            g.kind.clone()
+        } else {
+            plural(&g.kind)
+        }
+    };
     let Some(largest) = g.by_volume.first() else {
+        if g.in_metadata > 0 {
+            return format!(
+                "{} {} in the metadata, but none of their items has an interaction here.",
+                thousands(g.in_metadata),
+                named(g.in_metadata)
+            );
+        }
         return format!("No {} metadata.", g.kind);
     };
     let reviews: u64 = g.by_volume.iter().map(|r| r.reviews).sum();
-    let volume = if reviews == 0 {
-        "interactions"
-    } else {
-        "reviews"
-    };
-    let plural = if g.total == 1 {
-        g.kind.clone()
-    } else {
-        plural(&g.kind)
-    };
+    let plural = named(g.total);
     let mut s = format!(
-        "{} {plural}; the largest is \u{201c}{}\u{201d} ({} {volume}, {} items)",
+        "{} {plural}; the largest is \u{201c}{}\u{201d} ({} interactions, {} items)",
         thousands(g.total),
         largest.name,
         thousands(largest.interactions),
@@ -483,15 +529,105 @@ mod tests {
 
     #[test]
     fn rating_finding_names_the_skew() {
-        let text = ratings(&ratings_of([217, 250, 772, 2084, 6938]));
+        let text = ratings(
+            &ratings_of([217, 250, 772, 2084, 6938]),
+            &overview_of(2, 11_261, 0, 0),
+        );
         assert_eq!(
             text,
             "Ratings are skewed: 68 % are 5 stars, only 4.6 % are 1–2 stars; the mean is 4.49."
         );
-        let spread = ratings(&ratings_of([30, 20, 10, 20, 20]));
+        let spread = ratings(
+            &ratings_of([30, 20, 10, 20, 20]),
+            &overview_of(2, 100, 0, 0),
+        );
         assert!(
             spread.starts_with("Ratings are spread: 30 % are 1 star,"),
             "{spread}"
+        );
+    }
+
+    fn overview_of(interactions: u64, rated: u64, unrated: u64, products: u64) -> Overview {
+        let users = interactions.min(2);
+        Overview {
+            interactions,
+            duplicates: rated + unrated - interactions,
+            rated,
+            unrated,
+            users,
+            items: users,
+            density: 0.0,
+            sparsity: 1.0,
+            first_date: None,
+            last_date: None,
+            products,
+            duplicate_products: 0,
+            products_without_interactions: products,
+            items_with_metadata: 0,
+            metadata_coverage: 0.0,
+            quarantined: 0,
+            missing: Vec::new(),
+            ignored_records: 0,
+            finding: String::new(),
+        }
+    }
+
+    #[test]
+    fn sections_without_reviews_say_why() {
+        let empty = Ratings {
+            n: 0,
+            histogram: [0; 5],
+            shares: [0.0; 5],
+            mean: None,
+            finding: String::new(),
+        };
+        let metadata = overview_of(0, 0, 0, 1547);
+        let text = ratings(&empty, &metadata);
+        assert_eq!(
+            text,
+            "No star ratings: the data holds 1,547 product records and no review or rating."
+        );
+        let sequences = overview_of(10, 0, 10, 0);
+        assert!(ratings(&empty, &sequences).contains("sequence files"));
+        let months = TimeSeries {
+            months: Vec::new(),
+            min_reviews_for_mean: 20,
+            finding: String::new(),
+            mean_finding: String::new(),
+        };
+        assert!(volume(&months, &metadata).contains("1,547 product records"));
+
+        // Categories read from metadata whose items nobody reviewed are not "no metadata".
+        let groups_of = |in_metadata| Groups {
+            kind: "category".into(),
+            definition: String::new(),
+            total: 0,
+            in_metadata,
+            by_volume: Vec::new(),
+            by_rating: Vec::new(),
+            lowest_rated: Vec::new(),
+            min_reviews: 20,
+            finding: String::new(),
+        };
+        assert_eq!(
+            groups(&groups_of(12)),
+            "12 categories in the metadata, but none of their items has an interaction here."
+        );
+        assert_eq!(groups(&groups_of(0)), "No category metadata.");
+    }
+
+    #[test]
+    fn the_overview_counts_distinct_pairs_and_says_what_it_collapsed() {
+        // 5 rating rows, 2 distinct (user, item) pairs of 2 users and 2 items.
+        let mut o = overview_of(2, 5, 0, 0);
+        o.density = 0.5;
+        o.sparsity = 0.5;
+        assert_eq!(
+            overview(&o),
+            "2 interactions (distinct user–item pairs) by 2 users on 2 items: 50.00 % of the \
+             user × item matrix is empty; 3 records repeat a pair already read and are \
+             collapsed into its interaction (the rating and review statistics count all 5 \
+             reviews); no item metadata."
         );
     }
 

@@ -113,6 +113,18 @@ pub fn render_html(report: &EdaReport) -> String {
                 "Star rating histogram",
                 charts::ratings(&report.ratings),
             );
+            if report.overview.duplicates > 0 {
+                note(
+                    out,
+                    &format!(
+                        "Every review and rating record counts here and in the sections below \
+                         about reviews ({} in all), records that repeat a (user, item) pair \
+                         included; the overview, activity, long tail and cold start count each \
+                         pair once.",
+                        thousands(report.ratings.n)
+                    ),
+                );
+            }
         }
     });
     section(&mut page, "time", "Ratings over time", |out| {
@@ -356,9 +368,16 @@ fn overview(out: &mut String, r: &EdaReport) {
             _ => "–".to_owned(),
         };
         let rows: Vec<Vec<Cell>> = [
-            ("Interactions", thousands(o.interactions)),
-            ("  with a star rating", thousands(o.rated)),
-            ("  from sequence files (no rating)", thousands(o.unrated)),
+            (
+                "Interactions (distinct user–item pairs)",
+                thousands(o.interactions),
+            ),
+            ("Review and rating records", thousands(o.rated)),
+            ("Sequence-file items (no rating)", thousands(o.unrated)),
+            (
+                "Records repeating a pair (collapsed)",
+                thousands(o.duplicates),
+            ),
             ("Users", thousands(o.users)),
             ("Items", thousands(o.items)),
             ("Density", format!("{:.4} %", o.density * 100.0)),
@@ -577,12 +596,6 @@ fn group_tables(out: &mut String, g: &Groups) {
         .max()
         .unwrap_or(1)
         .max(1);
-    // Reviews are the interactions of review files; sequence files have unrated ones.
-    let volume = if g.by_volume.iter().any(|r| r.reviews > 0) {
-        "reviews"
-    } else {
-        "interactions"
-    };
     let rows: Vec<Vec<Cell>> = g
         .by_volume
         .iter()
@@ -599,7 +612,12 @@ fn group_tables(out: &mut String, g: &Groups) {
             ]
         })
         .collect();
-    table(out, "", &[&kind, volume, "items", "mean rating"], &rows);
+    table(
+        out,
+        "",
+        &[&kind, "interactions", "items", "mean rating"],
+        &rows,
+    );
     let ranked = |title: &str, rows: &[GroupRow], out: &mut String| {
         if rows.is_empty() {
             return;

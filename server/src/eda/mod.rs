@@ -5,7 +5,8 @@
 //!
 //! * [`StatsBuilder`] takes records one at a time ([`Review`](crate::dataset::Review)s,
 //!   [`Product`](crate::dataset::Product)s, sequences, and the reasons of refused records) and
-//!   keeps memory bounded by the number of distinct users and items, not reviews;
+//!   keeps memory bounded by the number of distinct users, items and (user, item) pairs, not
+//!   reviews (a pair read twice is one interaction, as evaluation counts it);
 //!   [`StatsBuilder::finish`] computes an [`EdaReport`]. Any source can feed it:
 //!   [`analyze_files`] reads dataset files with [`RecordReader`](crate::dataset::RecordReader).
 //! * [`EdaReport`] is plain data (`serde::Serialize`): overview, rating distribution, monthly

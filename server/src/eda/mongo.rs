@@ -1,6 +1,6 @@
 //! Feeding a [`StatsBuilder`] from the collections `recsys ingest` wrote: `products`, `reviews`
 //! and the reasons in `quarantine`, each read through a cursor in batches, so that memory stays
-//! bounded by the distinct users and items as for files.
+//! bounded by the distinct users, items and (user, item) pairs as for files.
 
 use mongodb::bson::{doc, RawDocument, RawDocumentBuf};
 
@@ -46,7 +46,9 @@ pub fn analyze_mongodb(config: &MongoConfig, options: &EdaOptions) -> Result<Eda
 ///
 /// # Errors
 ///
-/// [`StoreError::Command`] if a query fails.
+/// [`Error::NotFound`] naming the database when none of the three collections holds a
+/// document (a mistyped `--db`, or nothing ingested yet), [`StoreError::Command`] if a query
+/// fails.
 pub async fn analyze_store(store: &MongoStore, options: &EdaOptions) -> Result<EdaReport> {
     let database = store.database();
     let mut total = 0;
@@ -56,6 +58,16 @@ pub async fn analyze_store(store: &MongoStore, options: &EdaOptions) -> Result<E
             .estimated_document_count()
             .await
             .map_err(command_error(store, format!("count of {collection}")))?;
+    }
+    if total == 0 {
+        return Err(Error::NotFound(format!(
+            "database `{}` at {} has no {PRODUCTS}, {REVIEWS} or {QUARANTINE} documents to \
+             analyse: is the name right (--db)? Load files with `recsys ingest --mongodb-uri URI \
+             --db {} FILE...` first",
+            database.name(),
+            store.uri(),
+            database.name()
+        )));
     }
     let mut scan = Scan {
         stats: StatsBuilder::new(options.stats.clone()),

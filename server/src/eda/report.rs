@@ -85,17 +85,22 @@ pub struct InputSummary {
 /// Dataset overview.
 #[derive(Debug, Clone, Serialize)]
 pub struct Overview {
-    /// Interactions: reviews and rating rows, plus items of sequence files.
+    /// Interactions: distinct (user, item) pairs of the reviews, rating rows and sequence items
+    /// read. A pair read again is one interaction, as evaluation counts it.
     pub interactions: u64,
-    /// Interactions with a star rating (reviews and rating rows).
+    /// Records of a (user, item) pair already read, collapsed into its interaction:
+    /// `rated + unrated - interactions`.
+    pub duplicates: u64,
+    /// Review and rating records read, repeats of a pair included: what the rating, time,
+    /// length, vote, price, verification and correlation statistics count.
     pub rated: u64,
-    /// Interactions from sequence files, which have no rating or time.
+    /// Items of sequence files read (no rating or time), repeats included.
     pub unrated: u64,
     /// Distinct users with an interaction.
     pub users: u64,
     /// Distinct items with an interaction.
     pub items: u64,
-    /// interactions / (users × items).
+    /// interactions / (users × items): the share of (user, item) pairs that interacted.
     pub density: f64,
     /// 1 − density.
     pub sparsity: f64,
@@ -163,7 +168,8 @@ pub struct QuarantineReason {
 /// The star rating histogram.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ratings {
-    /// Rated interactions.
+    /// Ratings counted: every review and rating record, repeats of a (user, item) pair
+    /// included ([`Overview::rated`]).
     pub n: u64,
     /// Counts of 1..=5 stars (ratings rounded to whole stars).
     pub histogram: [u64; 5],
@@ -199,7 +205,7 @@ pub struct TimeSeries {
     pub mean_finding: String,
 }
 
-/// A distribution of interaction counts (per user or per item).
+/// A distribution of interaction counts (per user or per item; distinct pairs).
 #[derive(Debug, Clone, Serialize)]
 pub struct Degrees {
     /// Users (or items) counted.
@@ -354,9 +360,9 @@ pub struct GroupRow {
     pub name: String,
     /// Items in it with an interaction.
     pub items: u64,
-    /// Interactions with those items (reviews and sequence items): its volume.
+    /// Interactions with those items (distinct (user, item) pairs): its volume.
     pub interactions: u64,
-    /// Rated interactions (reviews) of those items.
+    /// Reviews and rating records of those items, repeats included.
     pub reviews: u64,
     /// Their mean rating (`None` without rated reviews).
     pub mean_rating: Option<f64>,
@@ -371,6 +377,8 @@ pub struct Groups {
     pub definition: String,
     /// Distinct groups with an interaction.
     pub total: u64,
+    /// Distinct groups in the metadata read, with or without interactions.
+    pub in_metadata: u64,
     /// The largest groups by interactions.
     pub by_volume: Vec<GroupRow>,
     /// The best-rated groups among those with at least `min_reviews` reviews.

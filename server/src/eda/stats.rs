@@ -1,10 +1,16 @@
 //! [`StatsBuilder`]: the statistics of a dataset in one streaming pass over its records.
 //!
 //! Memory grows with the number of distinct users and items (and categories, brands and
-//! months), never with the number of reviews: per user a count and its latest interaction,
-//! per item its counts, rating histogram, feature sums and metadata. The one exception is
-//! bounded by construction: Spearman's ρ needs ranks, so it is computed on a uniform
-//! reservoir sample of at most [`StatsOptions::sample_size`] reviews.
+//! months) and with the distinct (user, item) pairs, never with the number of reviews: per
+//! user a count and its latest interaction, per item its counts, rating histogram, feature
+//! sums and metadata, and one 8-byte key per (user, item) pair, so that a pair read twice is
+//! one interaction, as evaluation counts it. Spearman's ρ needs ranks, so it is computed on a
+//! uniform reservoir sample of at most [`StatsOptions::sample_size`] reviews.
+//!
+//! Two units are counted. *Interactions* are distinct (user, item) pairs: the overview, the
+//! density, activity and popularity, the long tail and cold start count them. *Reviews* are
+//! the review and rating records read, a pair's repeats included: the rating, time, length,
+//! vote, price, verification and correlation statistics describe them.
 //!
 //! Any source can feed it: [`StatsBuilder::add_record`] takes what
 //! [`RecordReader`](crate::dataset::RecordReader) yields, [`StatsBuilder::add_problem`] the
@@ -12,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::calendar::{date_label, fractional_year, month_label, month_of};
 use super::contingency::chi_square;
@@ -81,7 +87,10 @@ impl Default for StatsOptions {
 /// Per user: interactions so far and the latest one (the leave-last-out test item).
 #[derive(Debug, Clone, Copy)]
 struct UserState {
+    /// Distinct items.
     count: u32,
+    /// Sequence items read, repeats included: the position of the next one.
+    sequence_position: u32,
     last_time: i64,
     last_order: u64,
     last_item: u32,
@@ -98,7 +107,7 @@ struct FeatureSums {
 /// Per item: counts, feature sums over its reviews, and metadata.
 #[derive(Debug, Clone, Default)]
 struct ItemState {
-    /// Interactions (reviews and sequence items).
+    /// Distinct users who interacted with it (reviews and sequence items).
     interactions: u32,
     /// Reviews per whole star.
     stars: [u32; 5],
@@ -201,6 +210,10 @@ pub struct StatsBuilder {
     categories: IdMap,
     /// Interactions read so far: their position breaks timestamp ties, as in evaluation.
     order: u64,
+    /// The (user, item) pairs read, as `user << 32 | item`.
+    seen: FxHashSet<u64>,
+    /// Records of a pair already read.
+    duplicates: u64,
     rated: u64,
     unrated: u64,
     products: u64,
@@ -240,6 +253,8 @@ impl StatsBuilder {
             brands: IdMap::new(),
             categories: IdMap::new(),
             order: 0,
+            seen: FxHashSet::default(),
+            duplicates: 0,
             rated: 0,
             unrated: 0,
             products: 0,
@@ -364,7 +379,9 @@ impl StatsBuilder {
         for &item in &sequence.items {
             let item = self.item(&item.to_string());
             // Like the dataset loader, the position in the user's history stands for the time.
-            let position = i64::from(self.user_state[user as usize].count);
+            let state = &mut self.user_state[user as usize];
+            let position = i64::from(state.sequence_position);
+            state.sequence_position += 1;
             self.interact(user, item, position);
             self.unrated += 1;
         }
@@ -435,9 +452,9 @@ impl StatsBuilder {
         }
     }
 
-    /// Interactions (rated or not) added so far.
+    /// Interactions added so far: distinct (user, item) pairs, rated or not.
     pub fn interactions(&self) -> u64 {
-        self.rated + self.unrated
+        self.seen.len() as u64
     }
 
     fn user(&mut self, id: &str) -> u32 {
@@ -445,6 +462,7 @@ impl StatsBuilder {
         if index as usize == self.user_state.len() {
             self.user_state.push(UserState {
                 count: 0,
+                sequence_position: 0,
                 last_time: i64::MIN,
                 last_order: 0,
                 last_item: 0,
@@ -461,19 +479,23 @@ impl StatsBuilder {
         index
     }
 
-    /// Counts an interaction and keeps the user's latest one (by time, then reading order).
+    /// Counts an interaction, once per (user, item) pair, and keeps the user's latest one (by
+    /// time, then reading order). Evaluation keeps the latest record of a pair, so the latest
+    /// over every record is the latest over the pairs it keeps.
     fn interact(&mut self, user: u32, item: u32, time: i64) {
         let order = self.order;
         self.order += 1;
+        let new = self.seen.insert(u64::from(user) << 32 | u64::from(item));
+        self.duplicates += u64::from(!new);
         let state = &mut self.user_state[user as usize];
-        state.count += 1;
+        state.count += u32::from(new);
         if (time, order) >= (state.last_time, state.last_order) {
             state.last_time = time;
             state.last_order = order;
             state.last_item = item;
         }
         let item = &mut self.item_state[item as usize];
-        item.interactions = item.interactions.saturating_add(1);
+        item.interactions = item.interactions.saturating_add(u32::from(new));
     }
 
     /// Computes every statistic; `name` names the dataset, `inputs` what was read.
@@ -517,7 +539,7 @@ impl StatsBuilder {
     }
 
     fn overview(&self) -> Overview {
-        let interactions = self.rated + self.unrated;
+        let interactions = self.interactions();
         let users = self.user_state.len() as u64;
         let items = self.active_items().count() as u64;
         let items_with_metadata = self.active_items().filter(|i| i.described).count() as u64;
@@ -542,6 +564,7 @@ impl StatsBuilder {
         }
         Overview {
             interactions,
+            duplicates: self.duplicates,
             rated: self.rated,
             unrated: self.unrated,
             users,
@@ -866,6 +889,7 @@ impl StatsBuilder {
             kind: kind.to_owned(),
             definition: definition.to_owned(),
             total,
+            in_metadata: names.len() as u64,
             by_volume,
             by_rating,
             lowest_rated: lowest_rated.map(|r| (*r).clone()).collect(),
@@ -915,8 +939,8 @@ impl StatsBuilder {
                  item features joined through per-item sums). Spearman's ρ needs ranks, so it \
                  is computed on a uniform reservoir sample of reviews ({exact}). P-values: t test \
                  with n − 2 degrees of freedom; {:.0} % intervals: Fisher z transform (standard \
-                 error 1/√(n−3) for r, √(1.06/(n−3)) for ρ). Duplicate (user, item) reviews are \
-                 not collapsed.",
+                 error 1/√(n−3) for r, √(1.06/(n−3)) for ρ). Every review counts, repeats of a \
+                 (user, item) pair included; an item's popularity is its distinct users.",
                 super::correlation::CONFIDENCE * 100.0
             ),
             finding: String::new(),
@@ -1024,27 +1048,78 @@ fn star_of(rating: f32) -> usize {
     (rating.round() as i64).clamp(1, 5) as usize - 1
 }
 
-/// A reason with numbers replaced by `N` and what follows a colon dropped, so that
-/// `rating not a number: "five"` and `rating not a number: "4,5"` count together.
+/// A reason with what follows a colon dropped and the numbers that are values replaced by `N`,
+/// sign included, so that `rating not a number: "five"` and `rating not a number: "4,5"` count
+/// together, and so do `rating -1 out of range 1..=5` and `rating 7 out of range 1..=5`. Digits
+/// that belong to a word (`UTF-8`, `x86`, `2nd`) or bound a range (`1..=5`) are not values.
 fn generalise(reason: &str) -> String {
     let head = reason.split(": ").next().unwrap_or(reason).trim();
+    let chars: Vec<char> = head.chars().collect();
     let mut out = String::with_capacity(head.len());
-    let mut in_number = false;
-    for c in head.chars() {
-        if c.is_ascii_digit() {
-            if !in_number {
+    let mut i = 0;
+    while i < chars.len() {
+        match value_end(&chars, i) {
+            Some(end) => {
                 out.push('N');
+                i = end;
             }
-            in_number = true;
-        } else {
-            in_number = false;
-            out.push(c);
+            None => {
+                out.push(chars[i]);
+                i += 1;
+            }
         }
     }
     if out.chars().count() > 120 {
         out = out.chars().take(119).collect::<String>() + "…";
     }
     out
+}
+
+/// The end of the number starting at `start` (a sign, digits, a fraction, an exponent), if
+/// one that stands as a value starts there: not inside a word (`UTF-8`, `x86`, `2nd`, `v1.2`)
+/// and not a bound of a range (`1..=5`).
+fn value_end(chars: &[char], start: usize) -> Option<usize> {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let at = |i: usize| chars.get(i).copied();
+    let digit = |i: usize| at(i).is_some_and(|c| c.is_ascii_digit());
+    let before = |n: usize| start.checked_sub(n).and_then(at);
+    if before(1).is_some_and(word) {
+        return None;
+    }
+    let mut end = start + usize::from(matches!(chars[start], '-' | '+'));
+    if !digit(end) {
+        return None;
+    }
+    let hyphenated =
+        end == start && matches!(before(1), Some('-' | '.')) && before(2).is_some_and(word);
+    let range_end = (before(1) == Some('.') && before(2) == Some('.'))
+        || (before(1) == Some('=') && before(2) == Some('.') && before(3) == Some('.'));
+    if hyphenated || range_end {
+        return None;
+    }
+    while digit(end) {
+        end += 1;
+    }
+    if at(end) == Some('.') && digit(end + 1) {
+        end += 1;
+        while digit(end) {
+            end += 1;
+        }
+    }
+    if matches!(at(end), Some('e' | 'E')) {
+        let sign = usize::from(matches!(at(end + 1), Some('-' | '+')));
+        if digit(end + 1 + sign) {
+            end += 1 + sign;
+            while digit(end) {
+                end += 1;
+            }
+        }
+    }
+    let range_start = at(end) == Some('.') && at(end + 1) == Some('.');
+    if at(end).is_some_and(word) || range_start {
+        return None;
+    }
+    Some(end)
 }
 
 /// Spearman's ρ of two sample columns over the rows where both are present.
@@ -1103,6 +1178,31 @@ mod tests {
             generalise("line of 70000000 bytes is longer than the limit of 67108864 bytes"),
             "line of N bytes is longer than the limit of N bytes"
         );
+    }
+
+    #[test]
+    fn only_numbers_that_are_values_are_generalised() {
+        // Digits of a word stay: the reason of a line that is not UTF-8 keeps its name.
+        assert_eq!(
+            generalise("not UTF-8: invalid byte at offset 12"),
+            "not UTF-8"
+        );
+        assert_eq!(generalise("bad x86 byte 2nd time"), "bad x86 byte 2nd time");
+        // A sign goes with its number, and a range's bounds are part of the message.
+        for reason in [
+            "rating -1 out of range 1..=5",
+            "rating 7 out of range 1..=5",
+            "rating 4.5e3 out of range 1..=5",
+            "rating +9 out of range 1..=5",
+        ] {
+            assert_eq!(
+                generalise(reason),
+                "rating N out of range 1..=5",
+                "{reason}"
+            );
+        }
+        assert_eq!(generalise("-3 fields (UTF-8)"), "N fields (UTF-8)");
+        assert_eq!(generalise("a - b"), "a - b");
     }
 
     #[test]
@@ -1168,6 +1268,7 @@ mod tests {
         }
         let mut rows: Vec<[f64; 7]> = Vec::new();
         let mut popularity = [0.0; 4];
+        let mut reviewers = std::collections::HashSet::new();
         for k in 0..40u32 {
             let item = (k * k + k / 3) as usize % 4; // 14, 7, 13 and 6 reviews
             let rating = 1 + (k * 7 + item as u32) % 5;
@@ -1182,7 +1283,10 @@ mod tests {
             r.verified = Some(k % 3 != 0);
             r.votes = (k % 4 != 0).then_some(k % 6);
             stats.add_review(&r);
-            popularity[item] += 1.0;
+            // An item's popularity is its distinct users: a user's repeat adds nothing.
+            if reviewers.insert((k % 11, item)) {
+                popularity[item] += 1.0;
+            }
             let votes = r.votes.map_or(0.0, f64::from); // 2018 reviews without `vote` have 0
             rows.push([
                 f64::from(rating),

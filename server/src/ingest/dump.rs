@@ -48,8 +48,27 @@ struct State {
 }
 
 impl DumpSink {
-    /// Creates the directory (it may exist; files of the same names are replaced).
+    /// Creates the directory, or takes an empty one. A directory that holds anything is
+    /// refused, so that a dump never mixes two runs (nor deletes what was there).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Usage`] for a non-empty directory; [`Error::Io`] if it cannot be created.
     pub(crate) fn create(dir: &Path) -> Result<Self> {
+        if let Ok(mut entries) = std::fs::read_dir(dir) {
+            if entries.next().is_some() {
+                return Err(Error::Usage(format!(
+                    "--dump {}: the directory is not empty; a dump holds one run, so give a new \
+                     or empty directory (or remove the previous dump first)",
+                    dir.display()
+                )));
+            }
+        } else if dir.exists() {
+            return Err(Error::Usage(format!(
+                "--dump {}: not a directory",
+                dir.display()
+            )));
+        }
         for collection in [schema::PRODUCTS, schema::REVIEWS, schema::QUARANTINE] {
             let path = dir.join(collection);
             std::fs::create_dir_all(&path)
@@ -201,5 +220,25 @@ mod tests {
         assert!(read("quarantine/file-0.jsonl").contains("\"stage\":\"parse\""));
         let run = read("ingest_runs.jsonl");
         assert!(run.contains("\"read\":{\"$numberLong\":\"4\"}"), "{run}");
+        assert_eq!(report.quarantined.len(), 1);
+        assert_eq!(
+            (
+                report.quarantined[0].line,
+                report.quarantined[0].reason.as_str()
+            ),
+            (3, "not JSON: expected ident at line 1 column 2")
+        );
+
+        // A second dump into the same directory would mix two runs: refused, nothing touched.
+        let error = dry_run(&options).await.unwrap_err().to_string();
+        assert!(
+            error.contains("--dump") && error.contains("is not empty"),
+            "{error}"
+        );
+        assert_eq!(read("ingest_runs.jsonl"), run);
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        options.dump = Some(file);
+        assert!(dry_run(&options).await.is_err());
     }
 }

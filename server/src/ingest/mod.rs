@@ -9,14 +9,16 @@
 //!
 //! Nothing is lost: each record read is inserted, updated, a duplicate, or quarantined with its
 //! raw text and reason, and `read = inserted + updated + duplicates + quarantined` holds for every
-//! file and run ([`Counts`]), printed at the end and stored in `ingest_runs`. Review `_id`s are
+//! file and run ([`Counts`], which also counts the records `repaired` on the way), printed at the
+//! end with the first records set aside and stored in `ingest_runs`. Review `_id`s are
 //! `user|asin|time` and product `_id`s are ASINs, so a second run on the same files inserts
-//! nothing. A run that fails part-way is left in `ingest_runs` as `failed` (or `running` if the
+//! nothing; a review whose user id or ASIN holds a `|` would make its `_id` ambiguous, so it is
+//! quarantined. A run that fails part-way is left in `ingest_runs` as `failed` (or `running` if the
 //! server went away), never as `finished`, and can simply be run again.
 //!
 //! A dry run ([`Target::DryRun`]) does the same reading, cleaning and BSON building without a
 //! database, and reports the rate: the throughput benchmark of the pipeline. Given a dump
-//! directory ([`IngestOptions::dump`]), it also writes every document it built there as
+//! directory ([`IngestOptions::dump`], new or empty), it also writes every document it built there as
 //! canonical extended JSON, in the layout the Spark job's `--dump` writes, so that the two
 //! writers can be compared document by document on data too large for a test server.
 //!
@@ -46,7 +48,7 @@ use std::time::Instant;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document, RawBsonRef, RawDocumentBuf};
 
 pub use progress::ProgressMode;
-pub use report::{Counts, FileCounts, IngestReport};
+pub use report::{Counts, FileCounts, IngestReport, QuarantineKept, Quarantined, MAX_EXAMPLES};
 
 use crate::dataset::Format;
 use crate::store::schema::{self, QuarantineEntry};
@@ -76,7 +78,8 @@ pub struct IngestOptions {
     pub progress: ProgressMode,
     /// With a dry run, also write every document built under this directory, as canonical
     /// extended JSON lines (the layout of `examples/spark/ingest.py --dump`; see
-    /// `docs/schema.md`), for comparing writers document by document.
+    /// `docs/schema.md`), for comparing writers document by document. It must be new or
+    /// empty: a dump holds one run.
     pub dump: Option<PathBuf>,
 }
 
@@ -129,7 +132,8 @@ pub fn run(target: &Target, options: &IngestOptions) -> Result<IngestReport> {
 ///
 /// # Errors
 ///
-/// [`Error::Dataset`] naming a file that cannot be opened or whose format is unknown.
+/// [`Error::Dataset`] naming a file that cannot be opened or whose format is unknown;
+/// [`Error::Usage`] for a dump directory that is not empty.
 pub async fn dry_run(options: &IngestOptions) -> Result<IngestReport> {
     let plan = source::plan(&options.files, options.format)?;
     let run_id = ObjectId::new().to_hex();
@@ -137,7 +141,7 @@ pub async fn dry_run(options: &IngestOptions) -> Result<IngestReport> {
     let start = Instant::now();
     let Some(dir) = &options.dump else {
         pipeline(&DrySink, &plan, &run_id, options, &mut tally).await?;
-        return Ok(tally.report(run_id, true, start));
+        return Ok(tally.report(run_id, true, start, QuarantineKept::Nowhere));
     };
     let sink = dump::DumpSink::create(dir)?;
     pipeline(&sink, &plan, &run_id, options, &mut tally).await?;
@@ -149,7 +153,7 @@ pub async fn dry_run(options: &IngestOptions) -> Result<IngestReport> {
         i64::try_from(tally.reviews_linked).unwrap_or(i64::MAX),
     );
     sink.finish(record)?;
-    Ok(tally.report(run_id, true, start))
+    Ok(tally.report(run_id, true, start, QuarantineKept::Dump(dir.clone())))
 }
 
 /// Ingests the files into `store`, recording the run in `ingest_runs`.
@@ -200,7 +204,8 @@ pub async fn ingest(store: &MongoStore, options: &IngestOptions) -> Result<Inges
             if let Err(error) = store.update_run(&run_id, fields).await {
                 return Err(failed(error.into(), &tally));
             }
-            Ok(tally.report(run_id.clone(), false, start))
+            let kept = QuarantineKept::Database(store.database().name().to_owned());
+            Ok(tally.report(run_id.clone(), false, start, kept))
         }
         Err(error) => {
             fields.insert("status", "failed");
@@ -218,6 +223,8 @@ struct Tally {
     files: Vec<FileCounts>,
     done: Vec<bool>,
     reviews_linked: u64,
+    /// The first records set aside.
+    quarantined: Vec<Quarantined>,
     bson_bytes: u64,
 }
 
@@ -234,6 +241,7 @@ impl Tally {
                 .collect(),
             done: vec![false; plan.len()],
             reviews_linked: 0,
+            quarantined: Vec::new(),
             bson_bytes: 0,
         }
     }
@@ -260,13 +268,38 @@ impl Tally {
             .collect()
     }
 
-    fn report(self, run_id: String, dry_run: bool, start: Instant) -> IngestReport {
+    /// Keeps the file, line and reason of the first records set aside.
+    fn note_quarantined(&mut self, documents: &[RawDocumentBuf]) {
+        let room = MAX_EXAMPLES.saturating_sub(self.quarantined.len());
+        for document in documents.iter().take(room) {
+            let text = |key| document.get_str(key).unwrap_or_default().to_owned();
+            self.quarantined.push(Quarantined {
+                file: text("file"),
+                line: document
+                    .get_i64("line")
+                    .ok()
+                    .and_then(|line| u64::try_from(line).ok())
+                    .unwrap_or(0),
+                reason: text("reason"),
+            });
+        }
+    }
+
+    fn report(
+        self,
+        run_id: String,
+        dry_run: bool,
+        start: Instant,
+        quarantine_kept: QuarantineKept,
+    ) -> IngestReport {
         IngestReport {
             run_id,
             dry_run,
             totals: self.totals(),
             files: self.files,
             reviews_linked: self.reviews_linked,
+            quarantined: self.quarantined,
+            quarantine_kept,
             bson_bytes: self.bson_bytes,
             elapsed: start.elapsed(),
         }
@@ -416,6 +449,7 @@ impl<S: Sink> Writer<'_, S> {
             read,
             mut records,
             superseded,
+            repaired,
             mut quarantine,
             bytes,
             last,
@@ -430,12 +464,14 @@ impl<S: Sink> Writer<'_, S> {
             quarantine.push(self.refused(file, &records[*position], reason));
         }
         let quarantined = self.sink.quarantine(file, &quarantine).await?;
+        tally.note_quarantined(&quarantine);
         let counts = Counts {
             read,
             inserted: outcome.inserted.len() as u64,
             updated: outcome.updated,
             duplicates: outcome.duplicates + superseded,
             quarantined,
+            repaired,
         };
         if !counts.is_balanced() || quarantined != quarantine.len() as u64 {
             return Err(Error::Ingest(format!(

@@ -110,13 +110,14 @@ impl Progress {
         let c = file.counts;
         let line = if dry_run {
             format!(
-                "ingest: {} ({}): read {} = built {} + duplicates {} + quarantined {}",
+                "ingest: {} ({}): read {} = built {} + duplicates {} + quarantined {}{}",
                 file.path.display(),
                 file.format,
                 c.read,
                 c.inserted,
                 c.duplicates,
-                c.quarantined
+                c.quarantined,
+                c.repaired_note()
             )
         } else {
             format!("ingest: {} ({}): {c}", file.path.display(), file.format)

@@ -9,10 +9,14 @@ use mongodb::bson::{doc, Document};
 
 use crate::dataset::Format;
 
+/// Records set aside that the summary lists (the rest are counted).
+pub const MAX_EXAMPLES: usize = 5;
+
 /// The counts of a run, or of one file of a run.
 ///
 /// Nothing is lost: every record read ends in exactly one of the four other counts, so
 /// `read == inserted + updated + duplicates + quarantined` ([`Counts::is_balanced`]).
+/// `repaired` is not one of them: it says how many of the records read needed a repair.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Records read: every review, rating or product line, and every malformed line (blank
@@ -27,6 +31,11 @@ pub struct Counts {
     pub duplicates: u64,
     /// Records set aside in the `quarantine` collection with their raw text and reason.
     pub quarantined: u64,
+    /// Records read that needed a documented repair before being built (a timestamp taken from
+    /// `reviewTime` when `unixReviewTime` is missing or broken, leading zeros restored to an
+    /// ASIN a spreadsheet shortened), as `recsys evaluate` counts them. They are inserted,
+    /// updated or duplicates like the others.
+    pub repaired: u64,
 }
 
 impl Counts {
@@ -44,6 +53,16 @@ impl Counts {
             "updated": number(self.updated),
             "duplicates": number(self.duplicates),
             "quarantined": number(self.quarantined),
+            "repaired": number(self.repaired),
+        }
+    }
+
+    /// ` (N repaired)` when some records were repaired, nothing otherwise.
+    pub(crate) fn repaired_note(self) -> String {
+        if self.repaired == 0 {
+            String::new()
+        } else {
+            format!(" ({} repaired)", self.repaired)
         }
     }
 }
@@ -55,6 +74,7 @@ impl AddAssign for Counts {
         self.updated += other.updated;
         self.duplicates += other.duplicates;
         self.quarantined += other.quarantined;
+        self.repaired += other.repaired;
     }
 }
 
@@ -62,10 +82,37 @@ impl fmt::Display for Counts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "read {} = inserted {} + updated {} + duplicates {} + quarantined {}",
-            self.read, self.inserted, self.updated, self.duplicates, self.quarantined
+            "read {} = inserted {} + updated {} + duplicates {} + quarantined {}{}",
+            self.read,
+            self.inserted,
+            self.updated,
+            self.duplicates,
+            self.quarantined,
+            self.repaired_note()
         )
     }
+}
+
+/// A record a run set aside, as the summary lists the first few.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    /// The file, as given.
+    pub file: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// Why it was set aside.
+    pub reason: String,
+}
+
+/// Where a run keeps the records it set aside, each with its raw text and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuarantineKept {
+    /// In the `quarantine` collection of this database, under the run's id.
+    Database(String),
+    /// In `DIR/quarantine/` of a dry run's dump.
+    Dump(PathBuf),
+    /// Nowhere: a dry run without a dump writes nothing.
+    Nowhere,
 }
 
 /// The counts of one file.
@@ -93,6 +140,10 @@ pub struct IngestReport {
     /// Reviews stored by earlier runs whose product this run inserted: their
     /// `unknown_product` flag was cleared. Not records of this run, so not in the counts.
     pub reviews_linked: u64,
+    /// The first records set aside ([`MAX_EXAMPLES`]), in reading order.
+    pub quarantined: Vec<Quarantined>,
+    /// Where every record set aside is kept.
+    pub quarantine_kept: QuarantineKept,
     /// Bytes of BSON documents built.
     pub bson_bytes: u64,
     /// Wall-clock time of the run.
@@ -111,33 +162,88 @@ impl IngestReport {
     }
 }
 
+impl IngestReport {
+    /// The first records set aside, and where all of them are.
+    fn fmt_quarantined(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.totals.quarantined;
+        if total == 0 {
+            return Ok(());
+        }
+        for q in &self.quarantined {
+            writeln!(f, "  quarantined {}:{}: {}", q.file, q.line, q.reason)?;
+        }
+        let all = if total > self.quarantined.len() as u64 {
+            format!("{total} records quarantined in all")
+        } else if total == 1 {
+            "the record quarantined".to_owned()
+        } else {
+            format!("the {total} records quarantined")
+        };
+        match &self.quarantine_kept {
+            QuarantineKept::Database(database) => writeln!(
+                f,
+                "  {all}: each with its raw line and reason in {database}.quarantine \
+                 (run_id \"{}\")",
+                self.run_id
+            ),
+            QuarantineKept::Dump(dir) => writeln!(
+                f,
+                "  {all}: each with its raw line and reason in {}",
+                dir.join("quarantine").display()
+            ),
+            QuarantineKept::Nowhere => writeln!(
+                f,
+                "  {all}: a dry run keeps none of them (add --dump DIR to keep each with its \
+                 raw line and reason in DIR/quarantine)"
+            ),
+        }
+    }
+}
+
 impl fmt::Display for IngestReport {
-    /// The summary printed at the end of a run: one line per file, the totals, the rate.
+    /// The summary printed at the end of a run: one line per file, the first records set aside
+    /// and where all of them are, the totals, the rate.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for file in &self.files {
             let c = file.counts;
             if self.dry_run {
                 writeln!(
                     f,
-                    "{} ({}): read {} = built {} + duplicates {} + quarantined {}",
+                    "{} ({}): read {} = built {} + duplicates {} + quarantined {}{}",
                     file.path.display(),
                     file.format,
                     c.read,
                     c.inserted,
                     c.duplicates,
-                    c.quarantined
+                    c.quarantined,
+                    c.repaired_note()
                 )?;
             } else {
                 writeln!(f, "{} ({}): {c}", file.path.display(), file.format)?;
             }
         }
+        self.fmt_quarantined(f)?;
         let t = self.totals;
         let seconds = self.elapsed.as_secs_f64();
+        if t.repaired > 0 {
+            writeln!(
+                f,
+                "{} repaired: records that needed a documented repair (a timestamp taken \
+                 from reviewTime, leading zeros restored to an ASIN)",
+                t.repaired
+            )?;
+        }
         if self.dry_run {
             writeln!(
                 f,
-                "dry run {}: read {} = built {} + duplicates {} + quarantined {}; nothing written",
-                self.run_id, t.read, t.inserted, t.duplicates, t.quarantined
+                "dry run {}: read {} = built {} + duplicates {} + quarantined {}{}; nothing \
+                 written",
+                self.run_id,
+                t.read,
+                t.inserted,
+                t.duplicates,
+                t.quarantined,
+                t.repaired_note()
             )?;
             write!(
                 f,
@@ -184,6 +290,7 @@ mod tests {
             updated: 1,
             duplicates: 1,
             quarantined: 1,
+            repaired: 0,
         };
         total += Counts {
             read: 1,
@@ -216,10 +323,59 @@ mod tests {
                 ..Counts::default()
             },
             reviews_linked: 0,
+            quarantined: Vec::new(),
+            quarantine_kept: QuarantineKept::Database("recsys".into()),
             bson_bytes: 0,
             elapsed: Duration::from_secs(1),
         };
         assert!(report.nothing_new());
         assert!(report.to_string().contains("nothing new"), "{report}");
+    }
+
+    #[test]
+    fn the_summary_counts_repairs_and_lists_the_first_records_set_aside() {
+        let quarantined = |line| Quarantined {
+            file: "r.json".into(),
+            line,
+            reason: "rating not a number: \"five\"".into(),
+        };
+        let mut report = IngestReport {
+            run_id: "r1".into(),
+            dry_run: false,
+            files: Vec::new(),
+            totals: Counts {
+                read: 9,
+                inserted: 2,
+                quarantined: 7,
+                repaired: 2,
+                ..Counts::default()
+            },
+            reviews_linked: 0,
+            quarantined: (1..=5).map(quarantined).collect(),
+            quarantine_kept: QuarantineKept::Database("shop".into()),
+            bson_bytes: 0,
+            elapsed: Duration::from_secs(1),
+        };
+        let text = report.to_string();
+        assert!(
+            text.contains(
+                "read 9 = inserted 2 + updated 0 + duplicates 0 + quarantined 7 (2 repaired)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\n2 repaired: "), "{text}");
+        assert!(
+            text.contains("  quarantined r.json:5: rating not a number: \"five\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("7 records quarantined in all: each with its raw line and reason in shop.quarantine (run_id \"r1\")"),
+            "{text}"
+        );
+        report.dry_run = true;
+        report.quarantine_kept = QuarantineKept::Nowhere;
+        assert!(report.to_string().contains("add --dump DIR"), "{report}");
+        report.quarantine_kept = QuarantineKept::Dump(PathBuf::from("d"));
+        assert!(report.to_string().contains("in d/quarantine\n"), "{report}");
     }
 }

@@ -84,6 +84,9 @@ pub(crate) struct Batch {
     pub(crate) records: Vec<Pending>,
     /// Records replaced in this batch by a later record with the same `_id`.
     pub(crate) superseded: u64,
+    /// Records read into this batch that needed a documented repair (a timestamp taken from
+    /// `reviewTime`, zeros restored to a shortened ASIN).
+    pub(crate) repaired: u64,
     /// Quarantine documents of the malformed lines (and of documents too large to store).
     pub(crate) quarantine: Vec<RawDocumentBuf>,
     /// Bytes of BSON built.
@@ -100,6 +103,7 @@ impl Batch {
             read: 0,
             records: Vec::new(),
             superseded: 0,
+            repaired: 0,
             quarantine: Vec::new(),
             bytes: 0,
             last: false,
@@ -158,7 +162,28 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Opens a planned file, gzip or plain, counting the bytes read from disk.
+/// Why ingest refuses a record that parsed: a review whose user id or ASIN holds the `|` that
+/// joins them in its `_id` ([`schema::review_id`]) could take another review's `_id` (user
+/// `U|B1` on item `X` and user `U` on item `B1|X`, the same day), so it is quarantined rather
+/// than silently merged. Products are kept: their `_id` is the ASIN alone.
+pub(crate) fn ambiguous_id(record: &Record) -> Option<String> {
+    let Record::Review(review) = record else {
+        return None;
+    };
+    let field = if review.user.contains('|') {
+        "user id"
+    } else if review.asin.contains('|') {
+        "ASIN"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "`|` in the {field}: it separates user, ASIN and time in a review `_id`"
+    ))
+}
+
+/// Opens a planned file, gzip or plain, counting the bytes read from disk; the reader refuses
+/// the records ingest cannot store ([`ambiguous_id`]).
 fn open(file: &PlannedFile, bytes: &Arc<AtomicU64>) -> Result<RecordReader> {
     let error = |e| Error::io(format!("cannot read {}", file.path.display()), e);
     let counted = Counted {
@@ -175,7 +200,7 @@ fn open(file: &PlannedFile, bytes: &Arc<AtomicU64>) -> Result<RecordReader> {
     } else {
         Box::new(input)
     };
-    Ok(RecordReader::from_reader(&file.path, file.format, input))
+    Ok(RecordReader::from_reader(&file.path, file.format, input).refusing(ambiguous_id))
 }
 
 /// What the reading thread needs.
@@ -215,12 +240,15 @@ fn read_file(
     file: &PlannedFile,
     sender: &Sender<Result<Batch>>,
 ) -> Result<bool> {
-    let reader = open(file, &reading.bytes)?;
+    let mut reader = open(file, &reading.bytes)?;
     let path = file.display();
     let name = schema::file_name(&path).to_owned();
     let format = file.format.name();
     let mut builder = BatchBuilder::new(position, file.kind(), reading.batch_size);
-    for item in reader {
+    let mut repaired_so_far = 0;
+    while let Some(item) = reader.next() {
+        let repaired = reader.repaired() > repaired_so_far;
+        repaired_so_far = reader.repaired();
         let (id, line, document) = match item {
             Ok((line, Record::Review(review))) => {
                 let id = schema::review_id(&review.user, &review.asin, review.timestamp);
@@ -276,7 +304,7 @@ fn read_file(
             }
             continue;
         }
-        if let Some(full) = builder.push(Pending { id, document }) {
+        if let Some(full) = builder.push(Pending { id, document }, repaired) {
             if sender.blocking_send(Ok(full)).is_err() {
                 return Ok(false);
             }
@@ -323,14 +351,16 @@ impl BatchBuilder {
         std::mem::replace(&mut self.batch, empty)
     }
 
-    /// Adds a record; returns the batch it completed, if any.
-    fn push(&mut self, pending: Pending) -> Option<Batch> {
+    /// Adds a record (`repaired`: it needed a documented repair); returns the batch it
+    /// completed, if any.
+    fn push(&mut self, pending: Pending, repaired: bool) -> Option<Batch> {
         let complete = if self.full() && self.last_id.as_deref() != Some(pending.id.as_str()) {
             Some(self.take())
         } else {
             None
         };
         self.batch.read += 1;
+        self.batch.repaired += u64::from(repaired);
         self.batch.bytes += pending.document.as_bytes().len() as u64;
         self.last_id = Some(pending.id.clone());
         match self.ids.get(&pending.id) {
@@ -377,9 +407,9 @@ mod tests {
     #[test]
     fn a_repeated_id_replaces_the_earlier_record() {
         let mut builder = BatchBuilder::new(0, Kind::Reviews, 3);
-        assert!(builder.push(pending("a")).is_none());
-        assert!(builder.push(pending("b")).is_none());
-        assert!(builder.push(pending("a")).is_none());
+        assert!(builder.push(pending("a"), false).is_none());
+        assert!(builder.push(pending("b"), false).is_none());
+        assert!(builder.push(pending("a"), false).is_none());
         let batch = builder.take();
         assert_eq!(ids(&batch), ["a", "b"]);
         assert_eq!((batch.read, batch.superseded), (3, 1));
@@ -388,11 +418,11 @@ mod tests {
     #[test]
     fn full_batches_are_cut_but_never_between_equal_ids() {
         let mut builder = BatchBuilder::new(0, Kind::Reviews, 2);
-        assert!(builder.push(pending("a")).is_none());
-        assert!(builder.push(pending("b")).is_none());
+        assert!(builder.push(pending("a"), false).is_none());
+        assert!(builder.push(pending("b"), false).is_none());
         // Full, but the next record has the same id as the last: it joins the batch.
-        assert!(builder.push(pending("b")).is_none());
-        let cut = builder.push(pending("c")).unwrap();
+        assert!(builder.push(pending("b"), false).is_none());
+        let cut = builder.push(pending("c"), false).unwrap();
         assert_eq!(ids(&cut), ["a", "b"]);
         assert_eq!((cut.read, cut.superseded), (3, 1));
         assert_eq!(ids(&builder.take()), ["c"]);
@@ -402,7 +432,7 @@ mod tests {
     fn quarantined_lines_count_as_read() {
         let mut builder = BatchBuilder::new(0, Kind::Products, 2);
         assert!(builder.push_quarantine(RawDocumentBuf::new()).is_none());
-        assert!(builder.push(pending("a")).is_none());
+        assert!(builder.push(pending("a"), false).is_none());
         let batch = builder.take();
         assert_eq!(
             (batch.read, batch.records.len(), batch.quarantine.len()),

@@ -71,6 +71,21 @@ pub enum PrepareError {
     /// The snapshot directory holds no snapshot.
     #[error("no snapshot in {0} (run `recsys prepare --snapshot DIR` first)")]
     NoSnapshot(PathBuf),
+    /// The database holds no review to prepare from (nothing was written).
+    #[error(
+        "database `{database}` at {uri} has no reviews to prepare a training set from: is the \
+         name right (--db)? Load files with `recsys ingest --mongodb-uri URI --db {database} \
+         FILE...` first"
+    )]
+    NoReviews {
+        /// The database's name.
+        database: String,
+        /// The server, password masked.
+        uri: String,
+    },
+    /// An option is out of range (nothing was read or written).
+    #[error("{0}")]
+    InvalidOption(String),
 }
 
 /// What to prepare.
@@ -82,6 +97,25 @@ pub struct PrepareOptions {
     pub alpha: f64,
     /// Write a snapshot under this directory (in a new subdirectory named by its version).
     pub snapshot: Option<PathBuf>,
+}
+
+impl PrepareOptions {
+    /// Checks the options before anything is read.
+    ///
+    /// # Errors
+    ///
+    /// [`PrepareError::InvalidOption`] for an `alpha` that is negative, infinite or NaN: the
+    /// confidences `1 + alpha * rating / 5` must be finite and at least 1.
+    pub fn check(&self) -> Result<(), PrepareError> {
+        if !self.alpha.is_finite() || self.alpha < 0.0 {
+            return Err(PrepareError::InvalidOption(format!(
+                "--alpha must be a finite number of 0 or more (the confidence is 1 + alpha * \
+                 rating / 5), not {}",
+                self.alpha
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for PrepareOptions {
@@ -259,12 +293,15 @@ fn is_review_id(id: &str, user: &str, asin: &str, seconds: i64) -> bool {
 ///
 /// # Errors
 ///
+/// [`PrepareError::InvalidOption`] for options out of range ([`PrepareOptions::check`]),
+/// [`PrepareError::NoReviews`] when the database has no review (nothing is written then), or
 /// [`PrepareError`] if MongoDB fails or the snapshot cannot be written. Unusable records are
 /// not errors: they are counted in [`PrepareReport::dropped`].
 pub async fn prepare(
     store: &MongoStore,
     options: &PrepareOptions,
 ) -> Result<PrepareReport, PrepareError> {
+    options.check()?;
     let mut report = PrepareReport::default();
     let files = file_positions(store).await?;
 
@@ -307,6 +344,12 @@ pub async fn prepare(
         }
     }
     rows.shrink_to_fit();
+    if report.reviews_read == 0 {
+        return Err(PrepareError::NoReviews {
+            database: store.database().name().to_owned(),
+            uri: store.uri().to_owned(),
+        });
+    }
 
     // Products of the items reviewed only: the others are counted, not kept.
     let error = command_error(store, "find in products");
@@ -548,6 +591,7 @@ pub fn run(
     config: &crate::store::MongoConfig,
     options: &PrepareOptions,
 ) -> Result<PrepareReport, PrepareError> {
+    options.check()?;
     block_on(async {
         let store = MongoStore::connect(config).await?;
         prepare(&store, options).await

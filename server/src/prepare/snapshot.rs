@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::{PrepareError, PrepareOptions, PrepareReport, Vocabulary};
 use crate::dataset::Product;
+use crate::eda::calendar::civil_from_days;
 
 /// The files of a snapshot to give `recsys evaluate --data`: interactions in the Amazon 2018
 /// reviews format, then item metadata in the 2018 metadata format.
@@ -57,6 +58,36 @@ pub fn latest_snapshot(dir: &Path) -> Result<Vec<PathBuf>, PrepareError> {
     Ok(SNAPSHOT_FILES.iter().map(|f| snapshot.join(f)).collect())
 }
 
+/// The parts of a time in UTC: year, month, day, hour, minute, second, millisecond.
+fn utc_parts(time: DateTime) -> (i64, u32, u32, i64, i64, i64, i64) {
+    let millis = time.timestamp_millis();
+    let (seconds, milli) = (millis.div_euclid(1000), millis.rem_euclid(1000));
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let second = seconds.rem_euclid(86_400);
+    (
+        year,
+        month,
+        day,
+        second / 3600,
+        second / 60 % 60,
+        second % 60,
+        milli,
+    )
+}
+
+/// The version of a snapshot created at `time`: UTC, fixed width with three millisecond
+/// digits (`20261127T104307062Z`), so that versions sort as their times do.
+fn version_stamp(time: DateTime) -> String {
+    let (y, mo, d, h, mi, s, ms) = utc_parts(time);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}{ms:03}Z")
+}
+
+/// `time` in RFC 3339, UTC, with three millisecond digits (`2026-11-27T10:43:07.062Z`).
+fn rfc3339(time: DateTime) -> String {
+    let (y, mo, d, h, mi, s, ms) = utc_parts(time);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+}
+
 /// One interaction of the snapshot's `reviews.json`.
 pub(super) struct Line<'a> {
     pub(super) user: &'a str,
@@ -78,13 +109,8 @@ pub(super) fn write<'a>(
     asins: &[String],
     vocabulary: &Vocabulary,
 ) -> Result<PathBuf, PrepareError> {
-    let created_text = created
-        .try_to_rfc3339_string()
-        .unwrap_or_else(|_| created.timestamp_millis().to_string());
-    let stamp: String = created_text
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let created_text = rfc3339(created);
+    let stamp = version_stamp(created);
     let mut version = stamp.clone();
     let mut n = 1;
     while dir.join(&version).exists() {
@@ -149,4 +175,28 @@ pub(super) fn write<'a>(
     let path = dir.join("LATEST");
     std::fs::write(&path, format!("{version}\n")).map_err(io(&path))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_fixed_width_and_sort_in_time_order() {
+        let at = |millis| DateTime::from_millis(millis);
+        // 2026-11-28T06:27:17.130Z: the trailing zero of the milliseconds is kept.
+        let time = 1_795_847_237_130;
+        assert_eq!(version_stamp(at(time)), "20261128T062717130Z");
+        assert_eq!(rfc3339(at(time)), "2026-11-28T06:27:17.130Z");
+        assert_eq!(version_stamp(at(time - 130)), "20261128T062717000Z");
+        assert_eq!(version_stamp(at(0)), "19700101T000000000Z");
+        let mut versions: Vec<String> = [time, time + 5, time + 70, time + 870, time + 1_000]
+            .into_iter()
+            .map(|t| version_stamp(at(t)))
+            .collect();
+        let in_time_order = versions.clone();
+        versions.sort();
+        assert_eq!(versions, in_time_order);
+        assert!(in_time_order.iter().all(|v| v.len() == 19));
+    }
 }

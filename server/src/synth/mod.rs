@@ -24,8 +24,8 @@ pub struct SynthOptions {
     pub users: usize,
     /// Number of items.
     pub items: usize,
-    /// Number of interactions (reviews), from `users` to `users * items / 2`: the output has
-    /// exactly this many.
+    /// Number of interactions (reviews), from `users` to `users * (items / 2)` (every user
+    /// reviews at least one item and at most half of them): the output has exactly this many.
     pub interactions: usize,
     /// Seed: the same options give the same files.
     pub seed: u64,
@@ -107,6 +107,26 @@ impl Cdf {
         let x = rng.f64() * self.0.last().copied().unwrap_or(0.0);
         self.0.partition_point(|&c| c <= x).min(self.0.len() - 1)
     }
+}
+
+/// The chances of 1 to 5 stars for an item of a favourite brand in one of the user's two
+/// categories, and for any other item. Amazon's ratings are J-shaped: mostly 5 stars, then 4,
+/// and more 1s than 2s or 3s (Musical Instruments: 68 % 5, 20 % 4, 7.5 % 3, 2.4 % 2, 2.1 % 1;
+/// larger categories have more 1s). Liking moves the mass up, so ratings still carry the
+/// taste; together they give about 57 % 5, 21 % 4, 9 % 3, 5 % 2 and 8 % 1 star.
+const LIKED: [f64; 5] = [0.03, 0.02, 0.05, 0.18, 0.72];
+const OTHER: [f64; 5] = [0.13, 0.08, 0.13, 0.24, 0.42];
+
+/// The star at which the cumulative chances pass `u` (uniform in [0, 1)).
+fn stars(chances: &[f64; 5], u: f64) -> f32 {
+    let mut total = 0.0;
+    for (star, chance) in (1u8..).zip(chances) {
+        total += chance;
+        if u < total {
+            return f32::from(star);
+        }
+    }
+    5.0
 }
 
 struct Item {
@@ -219,16 +239,17 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
             CATEGORIES.len()
         )));
     }
-    // Every user writes at least one review, and at most half of the (user, item) pairs are
-    // drawn (so that the popularity and taste structure still decide which): a target outside
-    // is refused rather than quietly changed.
-    let most = users.saturating_mul(items) / 2;
+    // Every user writes at least one review and reviews at most half of the items (so that
+    // the popularity and taste structure still decide which): a target outside is refused
+    // rather than quietly changed.
+    let most = users.saturating_mul(items / 2);
     let target = options.interactions;
     if target < users || target > most {
         return Err(Error::Usage(format!(
             "synth cannot write {target} reviews for {users} users and {items} items: every \
-             user writes at least one and at most half of the user x item pairs are drawn, so \
-             --interactions must be between {users} and {most}"
+             user writes at least one and reviews at most half of the items ({}), so \
+             --interactions must be between {users} and {most}",
+            items / 2
         )));
     }
     std::fs::create_dir_all(dir)
@@ -334,8 +355,7 @@ pub fn generate(options: &SynthOptions, dir: &Path) -> Result<SynthOutput> {
             let it = &catalogue[item as usize];
             let liked = (it.category == main && it.brand == fav_main)
                 || (it.category == second && it.brand == fav_second);
-            let base = if liked { 4.6 } else { 3.6 };
-            let rating = (base + rng.f64() * 1.4 - 0.7).round().clamp(1.0, 5.0) as f32;
+            let rating = stars(if liked { &LIKED } else { &OTHER }, rng.f64());
             time += 1 + rng.below(2 * mean_gap) as i64;
             let (y, m, d) = civil_from_days(time.div_euclid(86_400));
             let cat = &CATEGORIES[it.category];
@@ -417,11 +437,12 @@ mod tests {
             seed: 1,
             gzip: false,
         };
-        for (users, items, interactions) in [(10, 8, 0), (10, 8, 9), (5, 8, 21)] {
+        // 5 users and 9 items: each user reviews at most 4 items, so 20 in all (not 22).
+        for (users, items, interactions) in [(10, 8, 0), (10, 8, 9), (5, 8, 21), (5, 9, 21)] {
             let error = generate(&options(users, items, interactions), dir.path())
                 .unwrap_err()
                 .to_string();
-            let range = format!("between {users} and {}", users * items / 2);
+            let range = format!("between {users} and {}", users * (items / 2));
             assert!(
                 error.contains(&format!("cannot write {interactions} reviews"))
                     && error.contains(&range),
@@ -454,6 +475,32 @@ mod tests {
         let read = |p: &Path| std::fs::read(p).unwrap();
         assert_eq!(read(&out.reviews), read(&out2.reviews));
         assert_eq!(read(&out.metadata), read(&out2.metadata));
+    }
+
+    #[test]
+    fn ratings_are_j_shaped_and_follow_taste() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SynthOptions {
+            users: 2000,
+            items: 1000,
+            interactions: 40_000,
+            seed: 1,
+            gzip: false,
+        };
+        let out = generate(&options, dir.path()).unwrap();
+        let data = Dataset::read(&[out.reviews], None).unwrap();
+        let mut histogram = [0usize; 5];
+        for i in &data.interactions {
+            histogram[i.rating as usize - 1] += 1;
+        }
+        let share = |star: usize| histogram[star - 1] as f64 / data.interactions.len() as f64;
+        // Mostly 5 stars, then 4; every star occurs, and 1 star more often than 2.
+        assert!(share(5) > 0.5 && share(4) > share(3), "{histogram:?}");
+        assert!(share(1) > share(2) && share(2) > 0.02, "{histogram:?}");
+        assert!((0.04..0.15).contains(&share(1)), "{histogram:?}");
+        assert_eq!(stars(&LIKED, 0.0), 1.0);
+        assert_eq!(stars(&LIKED, 0.999_999), 5.0);
+        assert_eq!(stars(&OTHER, 0.2), 2.0);
     }
 
     #[test]

@@ -110,23 +110,24 @@ fn check_report(files: &[PathBuf], report: &EdaReport) -> Result<()> {
         assert!(charts >= 3, "{charts} charts"); // activity, Lorenz, cold start
     }
 
-    // The parallel loader, a separate code path, counts the same users and items; it
-    // collapses duplicate (user, item) pairs, which the streaming pass counts.
+    // The parallel loader, a separate code path, counts the same users, items and
+    // interactions: both collapse the records of a (user, item) pair into one.
     let dataset = Dataset::read(files, None)?;
-    assert_eq!(report.overview.users, dataset.n_users() as u64);
-    assert_eq!(report.overview.items, dataset.n_items() as u64);
-    assert_eq!(
-        report.overview.interactions,
-        dataset.interactions.len() as u64 + dataset.report.duplicates_collapsed
-    );
+    let o = &report.overview;
+    assert_eq!(o.users, dataset.n_users() as u64);
+    assert_eq!(o.items, dataset.n_items() as u64);
+    assert_eq!(o.interactions, dataset.interactions.len() as u64);
+    assert_eq!(o.duplicates, dataset.report.duplicates_collapsed);
+    assert_eq!(o.rated + o.unrated, o.interactions + o.duplicates);
+    assert!(o.density <= 1.0 && o.sparsity >= 0.0, "{o:?}");
     assert_eq!(report.quarantine.total, dataset.report.problem_count());
     assert_eq!(
         report.overview.items_with_metadata,
         dataset.item_meta.iter().flatten().count() as u64
     );
 
-    // Cold start, against the evaluation protocol's own split (exact without duplicates).
-    if dataset.report.duplicates_collapsed == 0 && !dataset.interactions.is_empty() {
+    // Cold start, against the evaluation protocol's own split.
+    if !dataset.interactions.is_empty() {
         let split = Split::new(&dataset.interactions, Protocol::LeaveLastOut);
         let mut training_per_user = BTreeMap::new();
         let mut training_per_item = vec![0u64; dataset.n_items()];
@@ -254,6 +255,43 @@ fn write_reviews(dir: &Path, rows: &[(&str, &str, u8, usize, Option<bool>)]) -> 
     }
     std::fs::write(&path, text).unwrap();
     path
+}
+
+#[test]
+fn repeated_pairs_are_one_interaction_and_the_reviews_still_count() -> Result<()> {
+    // Five rating rows of two (user, item) pairs: one interaction each, never a density above 1.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("dens.csv");
+    std::fs::write(
+        &path,
+        "B1,A1,5.0,1369699200\nB1,A1,4.0,1369785600\nB1,A1,3.0,1369872000\n\
+         B2,A2,5.0,1369699200\nB1,A1,2.0,1369958400\n",
+    )?;
+    let report = analyze_files(std::slice::from_ref(&path), &quiet())?;
+    let o = &report.overview;
+    assert_eq!((o.interactions, o.duplicates, o.rated), (2, 3, 5));
+    assert_eq!((o.users, o.items), (2, 2));
+    assert!((o.density - 0.5).abs() < 1e-12 && (o.sparsity - 0.5).abs() < 1e-12);
+    assert!(
+        o.finding
+            .contains("50.00 % of the user × item matrix is empty")
+            && o.finding.contains("3 records repeat a pair"),
+        "{}",
+        o.finding
+    );
+    // The ratings are the reviews': every record.
+    assert_eq!(report.ratings.histogram, [0, 1, 1, 1, 2]);
+    assert_eq!(report.activity.users.max, 1);
+    // The same file twice: the same interactions, every record a repeat.
+    let twice = analyze_files(&[path.clone(), path], &quiet())?;
+    let o = &twice.overview;
+    assert_eq!((o.interactions, o.duplicates, o.rated), (2, 8, 10));
+    assert!((o.density - 0.5).abs() < 1e-12);
+    // As the loader evaluation trains on counts them.
+    let dataset = Dataset::read(&[dir.path().join("dens.csv")], None)?;
+    assert_eq!(dataset.interactions.len(), 2);
+    assert_eq!(dataset.report.duplicates_collapsed, 3);
+    Ok(())
 }
 
 #[test]
@@ -437,7 +475,36 @@ fn the_command_writes_the_page_and_the_statistics() -> Result<()> {
     assert!(stdout.contains("Ratings: "), "{stdout}");
     let stats: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("stats.json"))?)?;
-    assert_eq!(stats["overview"]["interactions"], 2_972);
+    // 2,972 reviews, of which 7 repeat a (user, item) pair (evaluation counts 2,965 too).
+    assert_eq!(stats["overview"]["interactions"], 2_965);
+    assert_eq!(stats["overview"]["rated"], 2_972);
     assert!(std::fs::read_to_string(out.join("index.html"))?.contains("<svg"));
+    Ok(())
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() -> Result<()> {
+    // `recsys eda ... | head -1`: the reader stops reading; recsys must not panic.
+    let dir = tempfile::tempdir()?;
+    let data = amazon().join("mcauley2018-gift-cards/Gift_Cards_5.json.gz");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .args(["eda", "--quiet", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    drop(child.stdout.take());
+    let output = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && !stderr.contains("panicked"),
+        "{output:?}"
+    );
+    assert!(
+        dir.path().join("stats.json").is_file(),
+        "the report is written"
+    );
     Ok(())
 }

@@ -191,3 +191,110 @@ fn a_dry_run_counts_like_a_real_run_without_a_server() {
     assert!(report.bson_bytes > 0);
     assert!(report.to_string().contains("records/s"), "{report}");
 }
+
+#[tokio::test]
+async fn ids_holding_the_separator_are_quarantined_not_merged() {
+    let Some(db) = TestDb::new("separator").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Both would be `U|B1|X|1393545600`: one review would silently replace the other.
+    let lines = [
+        review("U|B1", "X", 1_393_545_600),
+        review("U", "B1|X", 1_393_545_600),
+        review("U", "B1", 1_393_545_600),
+    ];
+    let file = write(dir.path(), "pipe.json", lines.join("\n").as_bytes());
+    let report = db.ingest(std::slice::from_ref(&file)).await;
+    let t = report.totals;
+    assert_eq!(
+        (t.read, t.inserted, t.duplicates, t.quarantined),
+        (3, 1, 0, 2),
+        "{report}"
+    );
+    db.check_run(&report).await;
+    let found = quarantined(&db, &report.run_id).await;
+    let reasons: Vec<(i64, &str, &str)> = found
+        .iter()
+        .map(|q| {
+            (
+                q.get_i64("line").unwrap(),
+                q.get_str("reason").unwrap(),
+                q.get_str("raw").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                1,
+                "`|` in the user id: it separates user, ASIN and time in a review `_id`",
+                lines[0].as_str()
+            ),
+            (
+                2,
+                "`|` in the ASIN: it separates user, ASIN and time in a review `_id`",
+                lines[1].as_str()
+            ),
+        ]
+    );
+    assert_eq!(db.count("reviews", doc! {}).await, 1);
+    assert_eq!(
+        db.count("reviews", doc! { "_id": "U|B1|1393545600" }).await,
+        1
+    );
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn repaired_records_are_counted_in_the_summary_and_the_run() {
+    let Some(db) = TestDb::new("repaired").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Timestamps before 1970 and not a number: both taken from `reviewTime`, as evaluate does.
+    let file = write(
+        dir.path(),
+        "repair.json",
+        concat!(
+            r#"{"overall":5.0,"reviewerID":"U1","asin":"B1","unixReviewTime":-86400,"reviewTime":"02 28, 2014"}"#,
+            "\n",
+            r#"{"overall":5.0,"reviewerID":"U2","asin":"B1","unixReviewTime":"abc","reviewTime":"02 28, 2014"}"#,
+            "\n",
+            r#"{"overall":4.0,"reviewerID":"U3","asin":"B1","unixReviewTime":1393545600}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let report = db.ingest(std::slice::from_ref(&file)).await;
+    let t = report.totals;
+    assert_eq!((t.read, t.inserted, t.repaired), (3, 3, 2), "{report}");
+    assert_eq!(report.files[0].counts.repaired, 2);
+    let text = report.to_string();
+    assert!(
+        text.contains(
+            "read 3 = inserted 3 + updated 0 + duplicates 0 + quarantined 0 (2 repaired)"
+        ) && text.contains("2 repaired: records that needed a documented repair"),
+        "{text}"
+    );
+    let run = db.check_run(&report).await;
+    let files = run.get_array("files").unwrap();
+    let first = files[0].as_document().unwrap();
+    assert_eq!(first.get_i64("repaired").unwrap(), 2);
+    assert_eq!(
+        db.count("reviews", doc! { "_id": "U1|B1|1393545600" })
+            .await,
+        1,
+        "the day of reviewTime"
+    );
+
+    // The same lines again: nothing new, and still counted as repaired.
+    let again = db.ingest(&[file]).await;
+    assert_eq!(
+        (again.totals.duplicates, again.totals.repaired),
+        (3, 2),
+        "{again}"
+    );
+    db.drop_now().await;
+}

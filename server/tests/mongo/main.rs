@@ -84,6 +84,7 @@ mod eda {
         reasons.sort();
         serde_json::json!({
             "interactions": overview["interactions"],
+            "rated": overview["rated"],
             "users": overview["users"],
             "items": overview["items"],
             "metadata_coverage": overview["metadata_coverage"],
@@ -97,6 +98,22 @@ mod eda {
         json["long_tail"]["gini"]
             .as_f64()
             .expect("a Gini coefficient")
+    }
+
+    #[tokio::test]
+    async fn an_empty_database_is_an_error_naming_it() {
+        let Some(db) = TestDb::new("eda_empty").await else {
+            return;
+        };
+        let error = analyze_store(&db.store, &EdaOptions::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("database `{}`", db.name)) && error.contains("recsys ingest"),
+            "{error}"
+        );
+        db.drop_now().await;
     }
 
     #[tokio::test]
@@ -148,9 +165,11 @@ mod eda {
         assert_eq!(db_numbers, key_numbers(&deduplicated_json));
         assert!((gini(&db_json) - gini(&deduplicated_json)).abs() < 1e-9);
 
-        // `recsys eda --data` on the files: the same users, items, metadata coverage and
-        // refused records; the interactions ingest collapsed are the only difference.
+        // `recsys eda --data` on the files: the same interactions (distinct user-item pairs),
+        // users, items, metadata coverage and refused records; the reviews ingest merged (same
+        // user, item and day) are the only difference.
         for key in [
+            "interactions",
             "users",
             "items",
             "metadata_coverage",
@@ -160,8 +179,14 @@ mod eda {
             assert_eq!(db_numbers[key], files_numbers[key], "{key}");
         }
         assert_eq!(
-            db_numbers["interactions"].as_u64().unwrap() + t.duplicates,
-            files_numbers["interactions"].as_u64().unwrap()
+            db_numbers["rated"].as_u64().unwrap() + t.duplicates,
+            files_numbers["rated"].as_u64().unwrap()
+        );
+        // And the loader evaluation reads the files with counts the same interactions.
+        let dataset = recsys::dataset::Dataset::read(&files, None).unwrap();
+        assert_eq!(
+            db_numbers["interactions"].as_u64(),
+            Some(dataset.interactions.len() as u64)
         );
         assert_eq!(db_numbers["quarantined"].as_u64(), Some(t.quarantined));
         assert!((gini(&db_json) - gini(&files_json)).abs() < 1e-3);

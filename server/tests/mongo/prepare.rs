@@ -277,3 +277,58 @@ async fn the_snapshot_evaluates_exactly_like_the_files() {
     assert!(other.get_bool("verified").unwrap());
     db.drop_now().await;
 }
+
+#[test]
+fn alpha_must_be_finite_and_not_negative() {
+    // Checked before connecting: no server needed, nothing written anywhere.
+    for alpha in ["NaN", "inf", "-5"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_recsys"))
+            .args(["prepare", "--mongodb-uri", "mongodb://127.0.0.1:1/"])
+            .arg(format!("--alpha={alpha}"))
+            .output()
+            .expect("run recsys");
+        assert!(!output.status.success(), "{alpha}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--alpha must be a finite number of 0 or more")
+                && !stderr.contains("cannot reach"),
+            "{alpha}: {stderr}"
+        );
+    }
+    let options = PrepareOptions {
+        alpha: 0.0,
+        ..PrepareOptions::default()
+    };
+    assert!(options.check().is_ok());
+}
+
+#[tokio::test]
+async fn a_database_without_reviews_is_an_error_and_stays_empty() {
+    let Some(db) = TestDb::new("prepare_empty").await else {
+        return;
+    };
+    let error = prepare::prepare(&db.store, &PrepareOptions::default())
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("database `{}`", db.name))
+            && message.contains("has no reviews")
+            && message.contains("recsys ingest"),
+        "{message}"
+    );
+    // Nothing was written: the database was not created.
+    let names = db.store.database().list_collection_names().await.unwrap();
+    assert!(names.is_empty(), "{names:?}");
+
+    // The command line says the same, with a non-zero exit.
+    let uri = mongodb_uri().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_recsys"))
+        .args(["prepare", "--mongodb-uri", &uri, "--db", &db.name])
+        .output()
+        .expect("run recsys");
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has no reviews"), "{stderr}");
+    db.drop_now().await;
+}

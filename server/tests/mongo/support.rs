@@ -114,6 +114,7 @@ impl TestDb {
             ("updated", t.updated),
             ("duplicates", t.duplicates),
             ("quarantined", t.quarantined),
+            ("repaired", t.repaired),
         ] {
             assert_eq!(run.get_i64(key).unwrap() as u64, value, "ingest_runs.{key}");
         }

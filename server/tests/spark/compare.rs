@@ -111,10 +111,17 @@ pub fn quarantine_key(q: &Document) -> ((String, i64), Document) {
 /// The counts of a run's record (`ingest_runs`): in all, per file, and reviews linked.
 pub fn run_counts(run: &Document) -> Vec<(String, Vec<i64>)> {
     let counts = |doc: &Document| -> Vec<i64> {
-        ["read", "inserted", "updated", "duplicates", "quarantined"]
-            .iter()
-            .map(|k| doc.get_i64(k).unwrap_or_else(|_| panic!("{k} in {doc}")))
-            .collect()
+        [
+            "read",
+            "inserted",
+            "updated",
+            "duplicates",
+            "quarantined",
+            "repaired",
+        ]
+        .iter()
+        .map(|k| doc.get_i64(k).unwrap_or_else(|_| panic!("{k} in {doc}")))
+        .collect()
     };
     let mut out = vec![("total".to_owned(), counts(run))];
     for file in run.get_array("files").unwrap() {

@@ -14,6 +14,8 @@
 //!   server and reading them back would take about seven minutes on the emulator (measured:
 //!   26 s for `recsys ingest`, 116 s for the Spark job, 135 s or more to read each database's
 //!   reviews back); the dumps take under a minute.
+//! * [`failure`]: a file the job cannot read (a truncated `.gz`) fails its run with an error
+//!   that names the file, in one line.
 //!
 //! The job runs with the Python of `RECSYS_SPARK_PYTHON`, or of the virtualenv that
 //! `scripts/dev-setup.sh` makes (`~/.cache/recsys-services/spark-venv`), in `local[2]`, one
@@ -21,6 +23,7 @@
 //! notice, except under CI, where it fails instead.
 
 mod compare;
+mod failure;
 mod full;
 mod sample;
 
@@ -79,20 +82,26 @@ fn data(relative: &str) -> PathBuf {
     data_dir().join(relative)
 }
 
-/// Runs the Spark job with `args` then `files`, one job at a time (two would share two cores);
-/// fails the test, with the job's output, if it fails.
-fn run_spark(python: &Path, args: &[&str], files: &[PathBuf]) -> Output {
+/// Runs the Spark job with `args` then `files`, one job at a time (two would share two cores),
+/// and returns what it did, failed or not.
+fn spark_job(python: &Path, args: &[&str], files: &[PathBuf]) -> Output {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let job = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/spark/ingest.py");
-    let output = Command::new(python)
+    Command::new(python)
         .env("PYTHONDONTWRITEBYTECODE", "1") // no __pycache__ in examples/spark
         .arg(&job)
         .args(args)
         .args(["--master", "local[2]"])
         .args(files)
         .output()
-        .expect("start the Spark job");
+        .expect("start the Spark job")
+}
+
+/// Runs the Spark job with `args` then `files` ([`spark_job`]); fails the test, with the job's
+/// output, if it fails.
+fn run_spark(python: &Path, args: &[&str], files: &[PathBuf]) -> Output {
+    let output = spark_job(python, args, files);
     assert!(
         output.status.success(),
         "the Spark job failed ({}):\n{}\n{}",

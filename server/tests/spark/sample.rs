@@ -28,14 +28,16 @@ fn head(source: &Path, lines: usize) -> String {
     text.split_inclusive('\n').take(lines).collect()
 }
 
-fn gzip(text: &str) -> Vec<u8> {
+fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(text.as_bytes()).expect("gzip");
+    encoder.write_all(bytes).expect("gzip");
     encoder.finish().expect("gzip")
 }
 
 /// The sample files, in the order given to both writers: heads of the gift-card metadata and
-/// reviews, of the ratings-only and Kaggle CSVs, plus malformed lines of each kind.
+/// reviews, of the ratings-only and Kaggle CSVs, plus malformed lines of each kind: bad JSON,
+/// ratings and times, repaired times and ASINs, lines that are not UTF-8, ids holding the `|`
+/// of review `_id`s, and a header naming the ratings CSV's columns.
 pub(crate) fn sample(dir: &Path) -> Vec<PathBuf> {
     let write = |name: &str, content: &[u8]| {
         let path = dir.join(name);
@@ -47,23 +49,38 @@ pub(crate) fn sample(dir: &Path) -> Vec<PathBuf> {
         + "{\"asin\": \"B1\", \"title\": \"<b>Bold</b> &amp; plain\", \"price\": \"$1,299.00\", \"rank\": [\"n/a\", \">#2,893,775 in Toys &amp; Games (See Top)\"]}\n"
         + "[\"not\", \"an object\"]\n"
         + "{\"title\": \"no asin\"}\n";
+    let mut meta = meta.into_bytes();
+    meta.extend_from_slice(b"{\"asin\": \"B9\", \"title\": \"caf\xe9\"}\n");
     // The reviews cover products beyond the metadata's head: those are kept and flagged.
     let reviews = head(&data(&format!("{gift}/Gift_Cards_5.json.gz")), 400)
         + "{\"reviewerID\": \"A1\", \"asin\": \"B1\", \"overall\": 7, \"unixReviewTime\": 1}\n"
         + "{\"reviewerID\": \"A1\", \"asin\": \"B1\", \"overall\": \"five\", \"unixReviewTime\": 1}\n"
         + "{\"reviewerID\": \"A2\", \"overall\": 5.0, \"unixReviewTime\": 1}\n"
         + "{\"reviewerID\": \"A3\", \"asin\": \"B1\", \"overall\": 4.3, \"reviewTime\": \"02 28, 2014\", \"vote\": \"1,341\", \"reviewText\": \"a &lt; b &#34;ok&#34;\"}\n"
-        + "not json at all\n\n";
-    let ratings = head(
-        &data("mcauley2018-magazine-subscriptions/Magazine_Subscriptions.csv"),
-        120,
-    ) + "B1,A1,5.0\nB1,A1,five,1\n,A1,5,1\nB1,A1,5,1.3697E+09\n";
+        + "not json at all\n\n"
+        // Two ids that would both be `U|B1|X|1393545600`: both are refused.
+        + "{\"reviewerID\": \"U|B1\", \"asin\": \"X\", \"overall\": 5.0, \"unixReviewTime\": 1393545600}\n"
+        + "{\"reviewerID\": \"U\", \"asin\": \"B1|X\", \"overall\": 1.0, \"unixReviewTime\": 1393545600}\n"
+        + "{\"reviewerID\": \"A4\", \"asin\": \"B1\", \"overall\": 5.0, \"unixReviewTime\": \"abc\", \"reviewTime\": \"02 28, 2014\"}\n";
+    let mut reviews = reviews.into_bytes();
+    reviews.extend_from_slice(
+        b"{\"reviewerID\": \"U34\xff\", \"asin\": \"B1\", \"overall\": 5.0, \"unixReviewTime\": 1}\n",
+    );
+    let ratings = "item,user,rating,timestamp\n".to_owned()
+        + &head(
+            &data("mcauley2018-magazine-subscriptions/Magazine_Subscriptions.csv"),
+            120,
+        )
+        + "B1,A1,5.0\nB1,A1,five,1\n,A1,5,1\nB1,A1,5,1.3697E+09\nB1|X,A1,5,1369699200\n\
+           item,user,rating,timestamp\n";
+    let mut ratings = ratings.into_bytes();
+    ratings.extend_from_slice(b"B1,A\xe2\x82,5,1369699200\nB2,A\xff,5,1369699200\n");
     let kaggle = head(&data("kaggle-ratings-beauty-head/ratings_Beauty.csv"), 60)
         + "A9,205616461,3,1369699200,\r\nA9,B2,0,1369699200,\r\n";
     vec![
         write("reviews.json.gz", &gzip(&reviews)),
-        write("meta.json", meta.as_bytes()),
-        write("ratings.csv", ratings.as_bytes()),
+        write("meta.json", &meta),
+        write("ratings.csv", &ratings),
         write("kaggle.csv", kaggle.as_bytes()),
     ]
 }
@@ -177,6 +194,28 @@ async fn spark_job_stores_what_recsys_ingest_stores() {
     assert!(flagged > 0);
     let repaired = stored(&spark, "reviews").await;
     assert!(repaired.contains_key("A9|0205616461|1369699200"));
+    assert!(repaired.contains_key("A4|B1|1393545600"));
+    // Refused alike by both (the quarantine comparison above): ids holding `|`, lines that are
+    // not UTF-8; the ratings header is no record.
+    let refused = quarantined(&spark).await;
+    let reasons: Vec<&str> = refused
+        .values()
+        .map(|q| q.get_str("reason").unwrap())
+        .collect();
+    for expected in [
+        "`|` in the user id: it separates user, ASIN and time in a review `_id`",
+        "`|` in the ASIN: it separates user, ASIN and time in a review `_id`",
+        "not UTF-8: invalid byte at offset 19",
+        "not valid UTF-8: invalid utf-8 sequence of 2 bytes from index 4",
+        "not valid UTF-8: invalid utf-8 sequence of 1 bytes from index 4",
+    ] {
+        assert!(reasons.contains(&expected), "{expected} in {reasons:?}");
+    }
+    assert!(!refused
+        .keys()
+        .any(|(file, line)| file.ends_with("ratings.csv") && *line == 1));
+    let totals = &counts(&spark).await[0].1;
+    assert!(totals[5] >= 3, "repaired: {totals:?}");
 
     rust.database().drop().await.unwrap();
     spark.database().drop().await.unwrap();
