@@ -477,8 +477,8 @@ mod tests {
         assert_eq!(read(&out.metadata), read(&out2.metadata));
     }
 
-    #[test]
-    fn ratings_are_j_shaped_and_follow_taste() {
+    /// 40,000 reviews of 1,000 items by 2,000 users (seed 1), read back.
+    fn sample() -> Dataset {
         let dir = tempfile::tempdir().unwrap();
         let options = SynthOptions {
             users: 2000,
@@ -488,7 +488,12 @@ mod tests {
             gzip: false,
         };
         let out = generate(&options, dir.path()).unwrap();
-        let data = Dataset::read(&[out.reviews], None).unwrap();
+        Dataset::read(&[out.reviews], None).unwrap()
+    }
+
+    #[test]
+    fn ratings_are_j_shaped_and_follow_taste() {
+        let data = sample();
         let mut histogram = [0usize; 5];
         for i in &data.interactions {
             histogram[i.rating as usize - 1] += 1;
@@ -505,16 +510,7 @@ mod tests {
 
     #[test]
     fn popularity_has_a_long_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = SynthOptions {
-            users: 2000,
-            items: 1000,
-            interactions: 40_000,
-            seed: 1,
-            gzip: false,
-        };
-        let out = generate(&options, dir.path()).unwrap();
-        let data = Dataset::read(&[out.reviews], None).unwrap();
+        let data = sample();
         let mut counts = vec![0usize; data.n_items()];
         data.interactions
             .iter()

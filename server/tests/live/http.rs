@@ -711,36 +711,47 @@ async fn sessions_start_from_the_form_and_end_on_logout() {
 /// What every route with a user id answers for a malformed one.
 const USER_ID_RULE: &str = "a user id is 1 to 64 characters of letters, digits";
 
+/// The API routes whose path holds `part` (`{id}`, or `{` for any parameter), each checked to
+/// document a 400 in the OpenAPI document, with their method and the body a request needs (a
+/// name for PUT, `like` for POST).
+fn routes_documenting_400<'a>(
+    part: &str,
+    like: &'a str,
+) -> Vec<(Method, &'static str, Option<&'a str>)> {
+    let doc: Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+    API_ROUTES
+        .iter()
+        .filter(|(_, path)| path.contains(part))
+        .map(|&(method, path)| {
+            assert!(
+                doc["paths"][path][method.to_lowercase()]["responses"]["400"].is_object(),
+                "{method} {path} does not document its 400"
+            );
+            let body = match method {
+                "PUT" => Some(r#"{"name":"X"}"#),
+                "POST" => Some(like),
+                _ => None,
+            };
+            (Method::from_bytes(method.as_bytes()).unwrap(), path, body)
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_user_ids_are_400_with_the_rule_on_every_route() {
     let app = app().await;
     app.create_user("ann", "Ann").await;
     let evil = fixture().evil.clone();
     let like = json!({"asin": evil, "kind": "like"}).to_string();
-    let doc: Value = serde_json::from_str(OPENAPI_JSON).unwrap();
     let too_long = "a".repeat(65);
     let bad_ids = ["bad%20id", too_long.as_str(), "%3Cb%3E", "caf%C3%A9"];
-    let routes: Vec<(&str, &str)> = API_ROUTES
-        .iter()
-        .copied()
-        .filter(|(_, path)| path.contains("{id}"))
-        .collect();
+    let routes = routes_documenting_400("{id}", &like);
     assert_eq!(routes.len(), 6, "{routes:?}");
-    for (method, path) in routes {
-        assert!(
-            doc["paths"][path][method.to_lowercase()]["responses"]["400"].is_object(),
-            "{method} {path} does not document its 400"
-        );
-        let body = match method {
-            "PUT" => Some(r#"{"name":"X"}"#),
-            "POST" => Some(like.as_str()),
-            _ => None,
-        };
+    for (method, path, body) in routes {
         for bad in bad_ids {
             let uri = path.replace("{id}", bad).replace("{asin}", &evil);
             // The same answer whoever asks: the id is checked before the credentials.
             for who in [As::Key(API_KEY), As::Nobody, As::Session("ann")] {
-                let method = Method::from_bytes(method.as_bytes()).unwrap();
                 let reply = app.call(method.clone(), &uri, who, body).await;
                 assert_eq!(
                     reply.status,
@@ -1688,30 +1699,15 @@ async fn undecodable_path_parameters_are_400_and_documented() {
     app.create_user("ann", "Ann").await;
     let evil = fixture().evil.clone();
     let like = json!({"asin": evil, "kind": "like"}).to_string();
-    let doc: Value = serde_json::from_str(OPENAPI_JSON).unwrap();
-    let routes: Vec<(&str, &str)> = API_ROUTES
-        .iter()
-        .copied()
-        .filter(|(_, path)| path.contains('{'))
-        .collect();
+    let routes = routes_documenting_400("{", &like);
     assert_eq!(routes.len(), 8, "{routes:?}");
-    for (method, path) in routes {
-        assert!(
-            doc["paths"][path][method.to_lowercase()]["responses"]["400"].is_object(),
-            "{method} {path} does not document its 400"
-        );
-        let body = match method {
-            "PUT" => Some(r#"{"name":"X"}"#),
-            "POST" => Some(like.as_str()),
-            _ => None,
-        };
+    for (method, path, body) in routes {
         for param in ["{id}", "{asin}"].into_iter().filter(|p| path.contains(p)) {
             let uri = path
                 .replace(param, "%FF")
                 .replace("{id}", "ann")
                 .replace("{asin}", &evil);
             for who in [As::Key(API_KEY), As::Nobody] {
-                let method = Method::from_bytes(method.as_bytes()).unwrap();
                 let reply = app.call(method.clone(), &uri, who, body).await;
                 assert_eq!(
                     reply.status,

@@ -199,6 +199,55 @@ fn a_mongodb_that_stops_answering_gives_503_within_seconds() {
     assert!(back.is_some(), "the store did not answer again");
 }
 
+/// What the Kafka outage tests run on: a Kafka-protocol broker (Tansu) behind a proxy the test
+/// can cut, `recsys serve` using it through the proxy, and user bob, whose first like (event
+/// `first`) has been handled.
+struct KafkaSetup {
+    _broker: Tansu,
+    proxy: Proxy,
+    proxy_port: u16,
+    state: tempfile::TempDir,
+    server: ServerProcess,
+    port: u16,
+    first: String,
+}
+
+/// `recsys serve` in `state` on the broker behind the proxy at `proxy_port`, and its port.
+fn serve_through(proxy_port: u16, state: &std::path::Path) -> (ServerProcess, u16) {
+    let brokers = format!("127.0.0.1:{proxy_port}");
+    let env = [
+        ("RECSYS__KAFKA__BROKERS", brokers.as_str()),
+        ("RECSYS__SERVER__API_KEY", KEY),
+    ];
+    let port = free_port();
+    (ServerProcess::start(&env, port, state), port)
+}
+
+fn serve_on_kafka() -> KafkaSetup {
+    let (kafka_port, proxy_port) = (free_port(), free_port());
+    let state = tempfile::tempdir().unwrap();
+    let broker = Tansu::advertising(kafka_port, proxy_port, state.path().join("tansu.log"));
+    let proxy = Proxy::start(proxy_port, kafka_port);
+    let (server, port) = serve_through(proxy_port, state.path());
+    put_user(port, "bob");
+    let (status, body) = like(port, "bob", &product(port, 1, 0));
+    assert_eq!(status, 202, "{body}");
+    let first = event_of(&body);
+    let seen = wait_for(Duration::from_secs(20), || {
+        (latest_event(port, "bob").as_deref() == Some(first.as_str())).then_some(())
+    });
+    assert!(seen.is_some(), "the first event was not handled");
+    KafkaSetup {
+        _broker: broker,
+        proxy,
+        proxy_port,
+        state,
+        server,
+        port,
+        first,
+    }
+}
+
 /// The broker goes away (every connection to it cut, new ones refused) and comes back with its
 /// state, as a broker restart or a network partition looks to a client. (Restarting Tansu
 /// itself is no such test: its `memory://` storage comes back empty, with new topic ids, and
@@ -209,29 +258,16 @@ fn kafka_going_away_loses_no_event() {
     if required_env("RECSYS_TEST_KAFKA_BROKERS").is_none() {
         return;
     }
-    let (kafka_port, proxy_port) = (free_port(), free_port());
-    let state = tempfile::tempdir().unwrap();
-    let _broker = Tansu::advertising(kafka_port, proxy_port, state.path().join("tansu.log"));
-    let mut proxy = Proxy::start(proxy_port, kafka_port);
-    let brokers = format!("127.0.0.1:{proxy_port}");
-    let port = free_port();
-    let server = ServerProcess::start(
-        &[
-            ("RECSYS__KAFKA__BROKERS", brokers.as_str()),
-            ("RECSYS__SERVER__API_KEY", KEY),
-        ],
+    let KafkaSetup {
+        _broker,
+        mut proxy,
+        state: _state,
+        server,
         port,
-        state.path(),
-    );
-    put_user(port, "bob");
+        first,
+        ..
+    } = serve_on_kafka();
     let latest_event = |port: u16| latest_event(port, "bob");
-    let (status, body) = like(port, "bob", &product(port, 1, 0));
-    assert_eq!(status, 202, "{body}");
-    let first = event_of(&body);
-    let seen = wait_for(Duration::from_secs(20), || {
-        (latest_event(port).as_deref() == Some(first.as_str())).then_some(())
-    });
-    assert!(seen.is_some(), "the first event was not handled");
 
     proxy.cut();
     // The preferences are stored and their events queued in the producer: accepted.
@@ -294,25 +330,15 @@ fn a_process_stopped_while_kafka_is_away_loses_no_event() {
     if required_env("RECSYS_TEST_KAFKA_BROKERS").is_none() {
         return;
     }
-    let (kafka_port, proxy_port) = (free_port(), free_port());
-    let state = tempfile::tempdir().unwrap();
-    let _broker = Tansu::advertising(kafka_port, proxy_port, state.path().join("tansu.log"));
-    let mut proxy = Proxy::start(proxy_port, kafka_port);
-    let brokers = format!("127.0.0.1:{proxy_port}");
-    let env = [
-        ("RECSYS__KAFKA__BROKERS", brokers.as_str()),
-        ("RECSYS__SERVER__API_KEY", KEY),
-    ];
-    let port = free_port();
-    let server = ServerProcess::start(&env, port, state.path());
-    put_user(port, "bob");
-    let (status, body) = like(port, "bob", &product(port, 1, 0));
-    assert_eq!(status, 202, "{body}");
-    let first = event_of(&body);
-    let seen = wait_for(Duration::from_secs(20), || {
-        (latest_event(port, "bob").as_deref() == Some(first.as_str())).then_some(())
-    });
-    assert!(seen.is_some(), "the first event was not handled");
+    let KafkaSetup {
+        _broker,
+        mut proxy,
+        proxy_port,
+        state,
+        server,
+        port,
+        ..
+    } = serve_on_kafka();
 
     proxy.cut();
     let mut during = Vec::new();
@@ -324,8 +350,7 @@ fn a_process_stopped_while_kafka_is_away_loses_no_event() {
     let first_log = server.stop();
     proxy.restore();
 
-    let port = free_port();
-    let server = ServerProcess::start(&env, port, state.path());
+    let (server, port) = serve_through(proxy_port, state.path());
     let last = during.last().unwrap().clone();
     let handled = wait_for(Duration::from_secs(60), || {
         (latest_event(port, "bob").as_deref() == Some(last.as_str())).then_some(())
