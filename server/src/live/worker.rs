@@ -416,11 +416,12 @@ impl Live {
         }
     }
 
-    /// Subscribes to `topic` in `group`, trying again while the bus is away or the group gives
-    /// this member no partition (a standby worker waits here until the active one stops, and
-    /// a process that restarts may wait for its killed predecessor's session to expire);
-    /// `None` when `shutdown` turns true first. Other errors are returned.
-    async fn subscribe_until_assigned(
+    /// Subscribes to `topic` in `group`, trying again every second while the bus is away
+    /// (a worker or fanout that met an outage as it started would otherwise be gone for good);
+    /// `None` when `shutdown` turns true first. Other errors are returned. (A standby worker
+    /// does not wait here: its subscription returns without a partition and gets one when the
+    /// active member leaves.)
+    async fn subscribe_retrying(
         &self,
         topic: &str,
         group: &str,
@@ -464,7 +465,7 @@ impl Live {
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), LiveError> {
         let Some(mut subscription) = self
-            .subscribe_until_assigned(&self.topics.events, group, StartAt::Earliest, &mut shutdown)
+            .subscribe_retrying(&self.topics.events, group, StartAt::Earliest, &mut shutdown)
             .await?
         else {
             return Ok(());
@@ -517,7 +518,7 @@ impl Live {
     ) -> Result<(), LiveError> {
         let group = format!("recsys-web-{}", new_event_id());
         let Some(mut subscription) = self
-            .subscribe_until_assigned(
+            .subscribe_retrying(
                 &self.topics.recommendations,
                 &group,
                 StartAt::Latest,

@@ -2356,3 +2356,37 @@ async fn a_standby_worker_waits_past_the_subscribe_timeout_and_takes_over() {
     let _ = stop_standby.send(true);
     standby.await.unwrap().unwrap();
 }
+
+/// A worker and a fanout that start while the broker is away keep trying to subscribe (they
+/// returned an error at once, and the process went on without them) and stop when told to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_started_while_the_broker_is_away_wait_for_it() {
+    let live = Live {
+        engine: engine().await,
+        store: Arc::new(EmbeddedStore::in_memory().unwrap()),
+        bus: Arc::new(UnreachableBus),
+        topics: Topics::default(),
+        k: 10,
+        counters: Default::default(),
+    };
+    let (stop, shutdown) = watch::channel(false);
+    let worker = tokio::spawn({
+        let (live, shutdown) = (live.clone(), shutdown.clone());
+        async move { live.run_worker("workers", shutdown).await }
+    });
+    let fanout = tokio::spawn({
+        let (live, sink) = (live.clone(), tokio::sync::broadcast::channel(4).0);
+        async move { live.run_fanout(sink, shutdown).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(!worker.is_finished() && !fanout.is_finished());
+    assert!(
+        live.counters
+            .retries
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 2
+    );
+    let _ = stop.send(true);
+    worker.await.unwrap().unwrap();
+    fanout.await.unwrap().unwrap();
+}
