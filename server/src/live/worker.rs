@@ -118,6 +118,11 @@ pub const OUTBOX_AGE: Duration = Duration::from_secs(30);
 pub const OUTBOX_INTERVAL: Duration = Duration::from_secs(10);
 /// Most events produced again per look.
 pub const OUTBOX_BATCH: usize = 1000;
+/// How long an event stays marked handled: Kafka's default retention (7 days), past which the
+/// bus cannot deliver it again. The relay forgets older marks once an hour.
+pub const PROCESSED_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How often the relay forgets old marks.
+const FORGET_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Pause after a consuming error. The Kafka client queues one report per connection problem
 /// while the broker is away; a short pause drains them quickly once it is back, without
@@ -244,14 +249,23 @@ impl Live {
     /// started (left by a process that stopped before they were handled); then, every
     /// [`OUTBOX_INTERVAL`], those older than [`OUTBOX_AGE`] (produced but lost on the way). An
     /// event is produced again at most once per [`OUTBOX_AGE`] by one process, and only while
-    /// the bus answers (the producer would only queue it in memory otherwise).
+    /// the bus answers (the producer would only queue it in memory otherwise). Once an hour it
+    /// also forgets the handled-event marks older than [`PROCESSED_RETENTION`].
     pub async fn run_outbox_relay(&self, mut shutdown: watch::Receiver<bool>) {
         let started = now_millis();
         let mut swept_start = false;
+        let mut forgotten_at: Option<std::time::Instant> = None;
         // Produced by this relay, by id, with when: not produced again before OUTBOX_AGE.
         let mut recent: std::collections::HashMap<String, std::time::Instant> = Default::default();
         let mut last_error = String::new();
         loop {
+            if forgotten_at.is_none_or(|at| at.elapsed() >= FORGET_INTERVAL) {
+                let before = now_millis() - PROCESSED_RETENTION.as_millis() as i64;
+                match self.store.forget_processed(before).await {
+                    Ok(_) => forgotten_at = Some(std::time::Instant::now()),
+                    Err(e) => eprintln!("outbox: forgetting old handled events: {e}"),
+                }
+            }
             if self.bus.ping().await.is_ok() {
                 recent.retain(|_, at| at.elapsed() < OUTBOX_AGE);
                 let skip = recent.keys().cloned().collect();

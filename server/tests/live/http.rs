@@ -1802,6 +1802,9 @@ impl PreferenceStore for UnreachableStore {
     async fn is_processed(&self, _: &str) -> StoreResult<bool> {
         unreachable()
     }
+    async fn forget_processed(&self, _: i64) -> StoreResult<u64> {
+        unreachable()
+    }
     async fn add_to_outbox(&self, _: &PreferenceEvent) -> StoreResult<()> {
         unreachable()
     }

@@ -357,6 +357,19 @@ async fn concurrent_mark_processed_has_one_winner(store: &dyn PreferenceStore) {
     }
 }
 
+/// Marks older than a time are forgotten, newer ones kept, and forgetting twice finds nothing.
+async fn forget_processed_drops_old_marks_only(store: &dyn PreferenceStore) {
+    assert!(store.mark_processed("old").await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let cut = recsys::live::now_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert!(store.mark_processed("new").await.unwrap());
+    assert_eq!(store.forget_processed(cut).await.unwrap(), 1);
+    assert!(!store.is_processed("old").await.unwrap());
+    assert!(store.is_processed("new").await.unwrap());
+    assert_eq!(store.forget_processed(cut).await.unwrap(), 0);
+}
+
 fn event(id: &str, user: &str, change: Change, at: i64) -> PreferenceEvent {
     PreferenceEvent {
         event_id: id.into(),
@@ -462,6 +475,7 @@ conformance!(
     mark_processed_is_true_once,
     concurrent_mark_processed_has_one_winner,
     outbox_keeps_events_until_removed,
+    forget_processed_drops_old_marks_only,
 );
 
 // ---------------------------------------------------------------------------------------------

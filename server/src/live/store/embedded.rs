@@ -324,6 +324,21 @@ impl PreferenceStore for EmbeddedStore {
         .await
     }
 
+    async fn forget_processed(&self, before: i64) -> StoreResult<u64> {
+        self.run("forgetting old events", move |db| {
+            let txn = db.begin_write()?;
+            let mut forgotten = 0;
+            txn.open_table(PROCESSED_EVENTS)?.retain(|_, marked| {
+                let keep = marked >= before;
+                forgotten += u64::from(!keep);
+                keep
+            })?;
+            txn.commit()?;
+            Ok(forgotten)
+        })
+        .await
+    }
+
     async fn add_to_outbox(&self, event: &PreferenceEvent) -> StoreResult<()> {
         let id = event.event_id.clone();
         let value = to_json(event).map_err(|f| self.error("recording an event", &f.0))?;

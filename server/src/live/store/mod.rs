@@ -61,6 +61,11 @@ pub trait PreferenceStore: Send + Sync + std::fmt::Debug + 'static {
     /// Whether event `event_id` was handled.
     async fn is_processed(&self, event_id: &str) -> StoreResult<bool>;
 
+    /// Forgets the events marked handled before `before` (Unix milliseconds), so that the
+    /// marks do not grow without end; how many were forgotten. An event is redelivered only
+    /// while the bus keeps it, so marks older than its retention guard nothing.
+    async fn forget_processed(&self, before: i64) -> StoreResult<u64>;
+
     /// Records `event` in the outbox: the events to produce, kept until they are handled, so
     /// that one a stopped process never got to the bus is produced again by the next (see
     /// [`Live::relay_outbox`](crate::live::Live::relay_outbox)). Recording an event again
@@ -160,6 +165,10 @@ impl<S: PreferenceStore> PreferenceStore for Bounded<S> {
         self.within("reading an event", self.inner.is_processed(event_id))
             .await
     }
+    async fn forget_processed(&self, before: i64) -> StoreResult<u64> {
+        self.within("forgetting old events", self.inner.forget_processed(before))
+            .await
+    }
     async fn add_to_outbox(&self, event: &PreferenceEvent) -> StoreResult<()> {
         self.within("recording an event", self.inner.add_to_outbox(event))
             .await
@@ -220,6 +229,9 @@ mod tests {
             std::future::pending().await
         }
         async fn is_processed(&self, _: &str) -> StoreResult<bool> {
+            std::future::pending().await
+        }
+        async fn forget_processed(&self, _: i64) -> StoreResult<u64> {
             std::future::pending().await
         }
         async fn add_to_outbox(&self, _: &PreferenceEvent) -> StoreResult<()> {

@@ -391,6 +391,14 @@ impl PreferenceStore for MongoPreferenceStore {
         Ok(found.is_some())
     }
 
+    async fn forget_processed(&self, before: i64) -> StoreResult<u64> {
+        self.processed_events()
+            .delete_many(doc! { "at": { "$lt": before } })
+            .await
+            .map(|result| result.deleted_count)
+            .map_err(self.error("forgetting old events"))
+    }
+
     async fn add_to_outbox(&self, event: &PreferenceEvent) -> StoreResult<()> {
         let document = OutboxDoc {
             event_id: event.event_id.clone(),
