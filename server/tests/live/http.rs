@@ -694,15 +694,7 @@ async fn sessions_start_from_the_form_and_end_on_logout() {
         .headers_mut()
         .insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
     assert_eq!(app.send(same_site).await.status, StatusCode::SEE_OTHER);
-    let logout = app
-        .send(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/logout")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let logout = app.call(Method::POST, "/logout", As::Nobody, None).await;
     assert_eq!(logout.status, StatusCode::SEE_OTHER);
     let cleared = logout.headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")) && cleared.contains("Max-Age=0"));
@@ -1426,14 +1418,7 @@ async fn every_page_offers_to_switch_user_and_sign_out() {
     }
     // The sign-out button works from any page (the form posts to /logout).
     let reply = app
-        .send(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/logout")
-                .header(header::COOKIE, app.cookie("ann"))
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .call(Method::POST, "/logout", As::Session("ann"), None)
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
 }
